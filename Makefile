@@ -1,0 +1,168 @@
+# h1c - plain GNU make. User CFLAGS/LDFLAGS add to ours.
+#
+#   make                 libraries and programs under build/
+#   make check           every test, with a pass/fail summary
+#   make deps            install (apt-get) what the tests need, if missing
+#   make sanitize        the tests under AddressSanitizer + UBSan
+#   make fuzz FUZZ_SECONDS=N   libFuzzer targets (clang)
+#   make bench           parser benchmark against picohttpparser, llhttp, http-parser
+#   make demo            decode a sample pipelined stream with h1c-decode
+#   make install / uninstall   PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR
+
+CC ?= cc
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BINDIR ?= $(PREFIX)/bin
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+SAN_CC ?= $(CC)
+
+VERSION := $(shell sed -n 's/^\#define H1C_VERSION_STRING "\(.*\)"/\1/p' include/h1c.h)
+MAJOR := $(shell sed -n 's/^\#define H1C_VERSION_MAJOR \([0-9]*\)/\1/p' include/h1c.h)
+
+WARN = -Wall -Wextra -Wpedantic -Werror
+H1C_CFLAGS = -std=c11 -O2 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude
+LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
+
+B = build
+LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
+PROGS = $(B)/h1c-decode
+UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
+             $(B)/test/test_headers $(B)/test/test_conformance
+SONAME = libh1c.so.$(MAJOR)
+
+.PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean \
+        lint-man unit-tests
+.DELETE_ON_ERROR:
+
+all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS)
+
+$(B)/obj/%.o: lib/%.c lib/internal.h include/h1c.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libh1c.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libh1c.so.$(VERSION): $(LIB_OBJ) lib/h1c.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/h1c.map \
+		$(LDFLAGS) -o $@ $(LIB_OBJ)
+
+$(B)/libh1c.so: $(B)/libh1c.so.$(VERSION)
+	ln -sf libh1c.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf libh1c.so.$(VERSION) $@
+
+$(B)/h1c-decode: examples/h1c-decode.c $(B)/libh1c.a include/h1c.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+# ---- tests ------------------------------------------------------------------
+
+CMOCKA_LIBS = -lcmocka
+
+$(B)/test/%: test/unit/%.c test/unit/testutil.h $(B)/libh1c.a
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
+
+unit-tests: $(UNIT_TESTS)
+
+check: all unit-tests lint-man
+	@sh test/run-tests $(B) $(UNIT_TESTS)
+
+# The same tests built with AddressSanitizer and UBSan; any report fails.
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
+sanitize:
+	$(MAKE) B=build/san CC=$(SAN_CC) CFLAGS="$(SAN_FLAGS) -O1" LDFLAGS="$(SAN_FLAGS)" \
+		all unit-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		sh test/run-tests build/san $(UNIT_TESTS:$(B)/%=build/san/%)
+
+lint-man:
+	@sh test/lint-man $(B)/libh1c.so
+
+# Installs with apt-get whatever the tests need and is missing.
+DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev
+BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev
+deps:
+	@sh test/install-deps $(DEPS)
+
+bench-deps:
+	@sh test/install-deps $(BENCH_DEPS)
+
+# ---- fuzzing ----------------------------------------------------------------
+
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS = decode
+$(B)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(LIB_SRC) lib/internal.h include/h1c.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib $(FUZZ_FLAGS) \
+		$< $(LIB_SRC) -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz/corpus-$$t; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(B)/fuzz/corpus-$$t test/fuzz/corpus/$$t || exit 1; \
+	done
+
+# ---- benchmark ----------------------------------------------------------------
+
+LLHTTP_DIR ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+$(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -I$(LLHTTP_INC) -w -c $< -o $@
+
+$(B)/bench/bench_parse: bench/bench_parse.c $(B)/libh1c.a \
+		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude \
+		-I$(LLHTTP_INC) $(CFLAGS) $< -o $@ $(B)/libh1c.a \
+		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o \
+		-lhttp_parser -l:libh2o.so.0.13
+
+bench: bench-deps
+	$(MAKE) $(B)/bench/bench_parse
+	$(B)/bench/bench_parse
+
+# ---- demo -------------------------------------------------------------------
+
+demo: $(B)/h1c-decode
+	@sh examples/demo.sh $(B)/h1c-decode
+
+# ---- install ----------------------------------------------------------------
+
+MAN3 = $(wildcard man/man3/*.3)
+MAN1 = $(wildcard man/man1/*.1)
+
+$(B)/h1c.pc: pkgconfig/h1c.pc.in include/h1c.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+install: all $(B)/h1c.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BINDIR)
+	install -m 644 $(B)/libh1c.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libh1c.so
+	install -m 644 include/h1c.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/h1c.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libh1c.a $(DESTDIR)$(LIBDIR)/libh1c.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libh1c.so.$(VERSION) \
+		$(DESTDIR)$(INCLUDEDIR)/h1c.h $(DESTDIR)$(LIBDIR)/pkgconfig/h1c.pc
+	rm -f $(MAN3:man/man3/%=$(DESTDIR)$(MANDIR)/man3/%) \
+		$(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(PROGS:$(B)/%=$(DESTDIR)$(BINDIR)/%)
+
+clean:
+	rm -rf build

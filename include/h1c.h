@@ -1,0 +1,347 @@
+/*
+ * h1c.h - the public interface of h1c, an embeddable HTTP/1.1 client library.
+ *
+ * This header is the contract: what is not declared here is not API.
+ * Conventions (see h1c(3)):
+ *   - a function returns >= 0 on success (or a count) and a negative
+ *     H1C_E* code on failure; H1C_EINCOMPLETE means "give me more bytes"
+ *     and is not an error;
+ *   - the parser and the decoders never copy: they return views
+ *     (pointer + length) into the caller's buffer, valid for as long as the
+ *     caller keeps those bytes;
+ *   - no function here touches a socket, a clock or a global.
+ */
+#ifndef H1C_H
+#define H1C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef H1C_API
+#if defined(__GNUC__) || defined(__clang__)
+#define H1C_API __attribute__((visibility("default")))
+#else
+#define H1C_API
+#endif
+#endif
+
+#define H1C_VERSION_MAJOR 0
+#define H1C_VERSION_MINOR 1
+#define H1C_VERSION_PATCH 0
+#define H1C_VERSION_STRING "0.1.0"
+
+/*
+ * Error codes. The numbers never change; new codes are appended.
+ * X(name, number, message) - h1c_strerror() returns the message.
+ */
+#define H1C_ERRORS(X)                                                        \
+	X(H1C_OK, 0, "success")                                                  \
+	X(H1C_EINCOMPLETE, -1, "need more input")                                \
+	X(H1C_ENOMEM, -2, "out of memory")                                       \
+	X(H1C_EINVAL, -3, "invalid argument")                                    \
+	X(H1C_EVERSION, -4, "unsupported or malformed HTTP version")             \
+	X(H1C_ESTATUS, -5, "malformed status line")                              \
+	X(H1C_EHEADER, -6, "malformed header field")                             \
+	X(H1C_EHEADERSIZE, -7, "header section too large")                       \
+	X(H1C_EHEADERCOUNT, -8, "too many header fields")                        \
+	X(H1C_ELINEEND, -9, "bare LF or CR where CRLF is required")              \
+	X(H1C_EOBSFOLD, -10, "line folding in a framing header field")           \
+	X(H1C_ECONTENTLENGTH, -11, "malformed Content-Length")                   \
+	X(H1C_ECLCONFLICT, -12, "conflicting Content-Length values")             \
+	X(H1C_ETRANSFERENCODING, -13, "malformed or invalid Transfer-Encoding") \
+	X(H1C_ECHUNKSIZE, -14, "malformed or overflowing chunk size")            \
+	X(H1C_ECHUNKEXT, -15, "malformed or oversized chunk extension")          \
+	X(H1C_ECHUNKDATA, -16, "missing CRLF after chunk data")                  \
+	X(H1C_ETRAILER, -17, "malformed trailer field")                          \
+	X(H1C_ETRAILERSIZE, -18, "trailer section too large")                    \
+	X(H1C_ETRUNCATED, -19, "connection closed before the response ended")   \
+	X(H1C_EINTERIM, -20, "too many interim (1xx) responses")                 \
+	X(H1C_EBYTERANGES, -21, "malformed multipart/byteranges body")           \
+	X(H1C_EPARTLENGTH, -22, "byteranges part length differs from its Content-Range") \
+	X(H1C_ESWITCHED, -23, "connection no longer speaks HTTP/1.1 (101 or CONNECT)") \
+	X(H1C_EEXTRADATA, -24, "bytes after a response that ended the connection's use")
+
+enum h1c_error {
+#define H1C_ENUM_(name, num, msg) name = num,
+	H1C_ERRORS(H1C_ENUM_)
+#undef H1C_ENUM_
+	H1C_ELAST_ = -25
+};
+
+/* Returns a static, human-readable description of an H1C_E* code. */
+H1C_API const char *h1c_strerror(int code);
+
+/* Returns the symbolic name of an H1C_E* code ("H1C_ECHUNKSIZE"), static. */
+H1C_API const char *h1c_errname(int code);
+
+/* Returns the library's version string, e.g. "0.1.0". */
+H1C_API const char *h1c_version(void);
+
+/*
+ * Tolerances of sloppy servers, all off by default. A response accepted only
+ * because of one of these is flagged H1C_RESP_LENIENT and its connection is
+ * never reused.
+ */
+#define H1C_LENIENT_BARE_LF 0x01u        /* a lone LF ends a line */
+#define H1C_LENIENT_SPACE_BEFORE_COLON 0x02u /* "Name : value" */
+#define H1C_LENIENT_VALUE_CTL 0x04u      /* control bytes (not NUL/CR/LF) in values */
+#define H1C_LENIENT_NO_REASON_SP 0x08u   /* "HTTP/1.1 200" with no SP after the code */
+#define H1C_LENIENT_CHUNK_WS 0x10u       /* spaces/tabs after a chunk size */
+#define H1C_LENIENT_ALL 0x1fu
+
+/* Option flags. */
+#define H1C_OPT_VIA_PROXY 0x01u      /* Proxy-Connection counts as Connection */
+#define H1C_OPT_NO_BYTERANGES 0x02u  /* RFC 9112: multipart/byteranges does not delimit */
+
+/* Defaults used when an option is 0. */
+#define H1C_DEFAULT_MAX_HEAD_SIZE (64u * 1024u)
+#define H1C_DEFAULT_MAX_HEADERS 128u
+#define H1C_DEFAULT_MAX_CHUNK_EXT 4096u
+#define H1C_DEFAULT_MAX_TRAILER_SIZE (16u * 1024u)
+#define H1C_DEFAULT_MAX_INTERIM 16u
+
+/*
+ * Limits and tolerances. Zero-initialise, then set what you need; every
+ * field left at 0 takes its default. A NULL options pointer means all
+ * defaults.
+ */
+struct h1c_options {
+	size_t max_head_size;    /* status line + header section, bytes */
+	size_t max_headers;      /* header (and trailer, part-header) fields */
+	size_t max_chunk_ext;    /* bytes of chunk extensions on one chunk line */
+	size_t max_trailer_size; /* trailer section and each part-header section */
+	unsigned max_interim;    /* 1xx responses before a final one */
+	unsigned lenient;        /* H1C_LENIENT_* bits */
+	unsigned flags;          /* H1C_OPT_* bits */
+};
+
+/* A header field: views into the caller's buffer, value without OWS. */
+struct h1c_header {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+#define H1C_RESP_LENIENT 0x01u /* accepted only through a tolerance */
+#define H1C_RESP_FOLDED 0x02u  /* an obs-fold was replaced by spaces */
+
+/* A parsed response head. All pointers are views into the caller's buffer. */
+struct h1c_response {
+	int version_minor;         /* 0 or 1; HTTP/1.2-1.9 give 2-9 */
+	int status;                /* 100-999 */
+	const char *reason;
+	size_t reason_len;
+	struct h1c_header *headers; /* the caller's array */
+	size_t num_headers;
+	unsigned flags;            /* H1C_RESP_* */
+};
+
+/*
+ * Parses a response head (status line and header section) at the start of
+ * buf[0..len). last_len is 0 on the first call; when a call returned
+ * H1C_EINCOMPLETE, call again with more bytes appended and last_len set to
+ * the len of that call, so bytes already checked are not scanned again.
+ *
+ * buf is written to only to replace an obs-fold (CRLF + SP/HTAB) with
+ * spaces, as RFC 9112 section 5.2 requires of user agents.
+ *
+ * Returns the length of the head (> 0), H1C_EINCOMPLETE, or an error.
+ */
+H1C_API int h1c_parse_response(char *buf, size_t len, size_t last_len,
+                               struct h1c_response *resp,
+                               struct h1c_header *headers, size_t headers_cap,
+                               const struct h1c_options *opt);
+
+/* Returns the first header named name (case-insensitive), or NULL. */
+H1C_API const struct h1c_header *h1c_header_find(const struct h1c_header *headers,
+                                                 size_t n, const char *name);
+
+/*
+ * Returns 1 when the comma-separated token list in every field named name
+ * contains token (case-insensitive), else 0. For Connection, TE and the like.
+ */
+H1C_API int h1c_header_has_token(const struct h1c_header *headers, size_t n,
+                                 const char *name, const char *token);
+
+enum h1c_framing_kind {
+	H1C_FRAMING_NONE = 0,   /* no body */
+	H1C_FRAMING_CHUNKED,    /* chunked transfer coding */
+	H1C_FRAMING_LENGTH,     /* Content-Length bytes */
+	H1C_FRAMING_BYTERANGES, /* self-delimiting multipart/byteranges */
+	H1C_FRAMING_CLOSE       /* until the server closes */
+};
+
+/* Why a connection may not be reused, and other facts about a response. */
+#define H1C_FRAMING_INTERIM 0x01u    /* 1xx other than 101: a final one follows */
+#define H1C_FRAMING_SWITCHED 0x02u   /* 101, or 2xx to CONNECT: no more HTTP */
+#define H1C_FRAMING_CLOSE_TOKEN 0x04u /* Connection: close (or 1.0 without keep-alive) */
+#define H1C_FRAMING_TE_AND_CL 0x08u  /* both Transfer-Encoding and Content-Length */
+#define H1C_FRAMING_TE_HTTP10 0x10u  /* Transfer-Encoding in an HTTP/1.0 response */
+#define H1C_FRAMING_LENIENT 0x20u    /* the head needed a tolerance */
+
+/* The message-length decision for one response (h1c_framing_decide()). */
+struct h1c_framing {
+	enum h1c_framing_kind kind;
+	uint64_t content_length;  /* H1C_FRAMING_LENGTH only */
+	const char *boundary;     /* H1C_FRAMING_BYTERANGES only: view */
+	size_t boundary_len;
+	int keep_alive;           /* 1: the connection may carry another request */
+	unsigned flags;           /* H1C_FRAMING_* */
+	long ka_timeout;          /* Keep-Alive: timeout=N, or -1 */
+	long ka_max;              /* Keep-Alive: max=N, or -1 */
+};
+
+/*
+ * Decides how the body of resp is delimited and whether the connection
+ * stays usable, by RFC 2616 section 4.4 as hardened by RFC 9112 section 6.
+ * method is the request method that resp answers (NUL-terminated).
+ * Returns 0 or an error (H1C_ECONTENTLENGTH, H1C_ECLCONFLICT,
+ * H1C_ETRANSFERENCODING, H1C_EBYTERANGES).
+ */
+H1C_API int h1c_framing_decide(const char *method, const struct h1c_response *resp,
+                               const struct h1c_options *opt, struct h1c_framing *out);
+
+/* Returns the name of a framing kind: "none", "chunked", ... */
+H1C_API const char *h1c_framing_name(enum h1c_framing_kind kind);
+
+/* What one call of h1c_body_decode() or h1c_reader_feed() produced. */
+enum h1c_event_type {
+	H1C_EV_NEED_MORE = 0, /* every usable byte consumed; feed more */
+	H1C_EV_HEAD,          /* reader only: a response head (reader.resp/.framing) */
+	H1C_EV_DATA,          /* data/len: body bytes */
+	H1C_EV_TRAILERS,      /* fields/num_fields: the trailer section */
+	H1C_EV_PART,          /* fields/num_fields: headers of byteranges part `part` */
+	H1C_EV_DONE           /* the response ended; later bytes are the next one */
+};
+
+struct h1c_event {
+	enum h1c_event_type type;
+	const char *data;                /* DATA: view into the input */
+	size_t len;
+	const struct h1c_header *fields; /* TRAILERS, PART */
+	size_t num_fields;
+	unsigned part;                   /* byteranges: 1-based part number, else 0 */
+	int64_t range_first;             /* PART: Content-Range first-byte, or -1 */
+	int64_t range_last;              /* PART: last-byte, or -1 */
+	int64_t range_complete;          /* PART: complete-length, or -1 ('*' or absent) */
+};
+
+/*
+ * An incremental body decoder. Public so that it can live on the caller's
+ * stack; the fields are private. Set it up with h1c_body_init().
+ */
+struct h1c_body {
+	/* private */
+	int state_;
+	int kind_;
+	uint64_t remain_;
+	size_t scanned_;
+	size_t ext_len_;
+	unsigned part_;
+	unsigned digits_;
+	unsigned lenient_;
+	size_t boundary_len_;
+	char boundary_[76]; /* "\r\n--" + boundary (at most 70) */
+	struct h1c_header *fields_;
+	size_t fields_cap_;
+	size_t max_fields_;
+	size_t max_chunk_ext_;
+	size_t max_section_;
+	uint64_t part_len_;
+	int part_sized_;
+	unsigned used_lenient_;
+};
+
+/*
+ * Sets up dec to decode a body framed as f describes. fields/fields_cap is
+ * the caller's array for trailer and part-header views (may be NULL/0: the
+ * fields are then checked but not reported). Returns 0 or H1C_EINVAL.
+ */
+H1C_API int h1c_body_init(struct h1c_body *dec, const struct h1c_framing *f,
+                          const struct h1c_options *opt,
+                          struct h1c_header *fields, size_t fields_cap);
+
+/*
+ * Decodes from buf[0..len) and reports one event in *ev. Returns the number
+ * of bytes consumed (>= 0) or an error. Bytes not consumed must be offered
+ * again, with more appended, on the next call; views in *ev point into the
+ * consumed bytes and stay valid while the caller keeps them. buf is written
+ * to only to replace obs-folds in trailer or part-header fields.
+ */
+H1C_API int h1c_body_decode(struct h1c_body *dec, char *buf, size_t len,
+                            struct h1c_event *ev);
+
+/*
+ * Tells dec that the server closed the connection. Returns 0 when the body
+ * is complete (close-delimited, or already done), H1C_ETRUNCATED otherwise.
+ */
+H1C_API int h1c_body_eof(struct h1c_body *dec);
+
+/*
+ * Returns 1 when the decoder used a tolerance (H1C_LENIENT_*) on the body,
+ * so the connection must not be reused, else 0.
+ */
+H1C_API int h1c_body_lenient(const struct h1c_body *dec);
+
+/*
+ * A response-stream reader: the head parser, the framing decision and the
+ * body decoder joined into one sans-I/O state machine, for the bytes one
+ * server sends on one connection. Public so that it can live on the
+ * caller's stack; fields ending in _ are private. After an H1C_EV_HEAD event
+ * `resp` and `framing` describe the response until the next head.
+ */
+struct h1c_reader {
+	struct h1c_response resp;
+	struct h1c_framing framing;
+	/* private */
+	int state_;
+	size_t last_len_;
+	unsigned interim_;
+	int tainted_;
+	struct h1c_options opt_;
+	struct h1c_header *headers_;
+	size_t headers_cap_;
+	struct h1c_body body_;
+};
+
+/*
+ * Sets up r. headers/headers_cap is the caller's array for header views:
+ * the head's fields fill it from the start, and the trailers and part
+ * headers use the entries left after them, so the head's views stay valid
+ * through the body (an array of twice opt->max_headers always suffices).
+ * Returns 0 or H1C_EINVAL.
+ */
+H1C_API int h1c_reader_init(struct h1c_reader *r, const struct h1c_options *opt,
+                            struct h1c_header *headers, size_t headers_cap);
+
+/*
+ * Feeds buf[0..len), the unconsumed bytes the server sent, and reports one
+ * event. method is the method of the request the next response answers,
+ * read only when a head is parsed. Returns the bytes consumed (>= 0) or an
+ * error; unconsumed bytes must be offered again with more appended.
+ * After H1C_EV_DONE for a final response whose framing.keep_alive is 0
+ * (close-delimited, Connection: close, 101, a hardening case), later bytes
+ * belong to no response: feeding any returns H1C_EEXTRADATA (or
+ * H1C_ESWITCHED after 101 or a CONNECT tunnel).
+ */
+H1C_API int h1c_reader_feed(struct h1c_reader *r, char *buf, size_t len,
+                            const char *method, struct h1c_event *ev);
+
+/*
+ * Tells r that the server closed the connection, after every byte it sent
+ * was fed. Returns 0 with H1C_EV_DONE (a close-delimited body ended) or
+ * H1C_EV_NEED_MORE (the stream ended cleanly between responses), or
+ * H1C_ETRUNCATED.
+ */
+H1C_API int h1c_reader_eof(struct h1c_reader *r, struct h1c_event *ev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* H1C_H */

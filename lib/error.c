@@ -1,0 +1,35 @@
+/*
+ * error.c - error strings and the version, from the X-macro list in h1c.h.
+ */
+#include "internal.h"
+
+const char *h1c_strerror(int code)
+{
+	switch (code) {
+#define H1C_MSG_(name, num, msg) \
+	case num:                    \
+		return msg;
+		H1C_ERRORS(H1C_MSG_)
+#undef H1C_MSG_
+	default:
+		return "unknown error";
+	}
+}
+
+const char *h1c_errname(int code)
+{
+	switch (code) {
+#define H1C_NAME_(name, num, msg) \
+	case num:                     \
+		return #name;
+		H1C_ERRORS(H1C_NAME_)
+#undef H1C_NAME_
+	default:
+		return "H1C_EUNKNOWN";
+	}
+}
+
+const char *h1c_version(void)
+{
+	return H1C_VERSION_STRING;
+}

@@ -1,0 +1,95 @@
+/*
+ * headers.c - helpers over parsed header fields: case-insensitive lookup
+ * and comma-separated lists (RFC 9110 section 5.6.1).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* Returns c folded to lower case (ASCII only). */
+static unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+int h1c__ieq(const char *s, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (name[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)name[i]))
+			return 0;
+	return name[n] == '\0';
+}
+
+const struct h1c_header *h1c_header_find(const struct h1c_header *headers, size_t n,
+                                         const char *name)
+{
+	size_t i;
+
+	if (!headers || !name)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (h1c__ieq(headers[i].name, headers[i].name_len, name))
+			return &headers[i];
+	return NULL;
+}
+
+int h1c__list_next(const char *v, size_t n, size_t *off, const char **elem,
+                   size_t *elem_len)
+{
+	size_t i = *off;
+
+	while (i < n) {
+		size_t start, end;
+		int quoted = 0;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		if (i == n)
+			break;
+		start = i;
+		/* An element runs to the next comma outside a quoted-string. */
+		for (; i < n; i++) {
+			if (quoted) {
+				if (v[i] == '\\' && i + 1 < n)
+					i++;
+				else if (v[i] == '"')
+					quoted = 0;
+			} else if (v[i] == '"') {
+				quoted = 1;
+			} else if (v[i] == ',') {
+				break;
+			}
+		}
+		end = i;
+		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+			end--;
+		*elem = v + start;
+		*elem_len = end - start;
+		*off = i;
+		return 1;
+	}
+	*off = n;
+	return 0;
+}
+
+int h1c_header_has_token(const struct h1c_header *headers, size_t n,
+                         const char *name, const char *token)
+{
+	size_t i;
+
+	if (!headers || !name || !token)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const char *e;
+		size_t off = 0, elen;
+
+		if (!h1c__ieq(headers[i].name, headers[i].name_len, name))
+			continue;
+		while (h1c__list_next(headers[i].value, headers[i].value_len, &off, &e, &elen))
+			if (h1c__ieq(e, elen, token))
+				return 1;
+	}
+	return 0;
+}
