@@ -34,8 +34,7 @@ UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance
 SONAME = libh1c.so.$(MAJOR)
 
-.PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean \
-        lint-man unit-tests
+.PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS)
@@ -69,19 +68,18 @@ $(B)/test/%: test/unit/%.c test/unit/testutil.h $(B)/libh1c.a
 
 unit-tests: $(UNIT_TESTS)
 
-check: all unit-tests lint-man
+check: all unit-tests
 	@sh test/run-tests $(B) $(UNIT_TESTS)
 
 # The same tests built with AddressSanitizer and UBSan; any report fails.
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
+SAN_B ?= build/san
 sanitize:
-	$(MAKE) B=build/san CC=$(SAN_CC) CFLAGS="$(SAN_FLAGS) -O1" LDFLAGS="$(SAN_FLAGS)" \
+	$(MAKE) B=$(SAN_B) CC=$(SAN_CC) CFLAGS="$(SAN_FLAGS) -O1" LDFLAGS="$(SAN_FLAGS)" \
 		all unit-tests
+	EXAMPLE_FLAGS="$(SAN_FLAGS)" CC=$(SAN_CC) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		sh test/run-tests build/san $(UNIT_TESTS:$(B)/%=build/san/%)
-
-lint-man:
-	@sh test/lint-man $(B)/libh1c.so
+		sh test/run-tests $(SAN_B) $(UNIT_TESTS:$(B)/%=$(SAN_B)/%)
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev

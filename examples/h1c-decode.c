@@ -272,11 +272,7 @@ int main(int argc, char **argv)
 					avail = total;
 				continue;
 			}
-			if (pos < total) { /* a decoder kept bytes it cannot finish */
-				n = H1C_ETRUNCATED;
-			} else {
-				n = h1c_reader_eof(&rd, &ev);
-			}
+			n = h1c_reader_eof(&rd, buf + pos, total - pos, &ev);
 			if (n < 0) {
 				print_error(n, final_done + 1);
 				rc = 1;

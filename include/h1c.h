@@ -145,7 +145,10 @@ struct h1c_response {
  * Parses a response head (status line and header section) at the start of
  * buf[0..len). last_len is 0 on the first call; when a call returned
  * H1C_EINCOMPLETE, call again with more bytes appended and last_len set to
- * the len of that call, so bytes already checked are not scanned again.
+ * the len of that call, so bytes already checked are not scanned again:
+ * they are parsed once the head is whole, or reaches the size limit, so a
+ * fault in an unfinished head may show only then (call with last_len 0 to
+ * check everything now, e.g. when the server has closed).
  *
  * buf is written to only to replace an obs-fold (CRLF + SP/HTAB) with
  * spaces, as RFC 9112 section 5.2 requires of user agents.
@@ -333,12 +336,15 @@ H1C_API int h1c_reader_feed(struct h1c_reader *r, char *buf, size_t len,
                             const char *method, struct h1c_event *ev);
 
 /*
- * Tells r that the server closed the connection, after every byte it sent
- * was fed. Returns 0 with H1C_EV_DONE (a close-delimited body ended) or
- * H1C_EV_NEED_MORE (the stream ended cleanly between responses), or
- * H1C_ETRUNCATED.
+ * Tells r that the server closed the connection. buf[0..len) are the bytes
+ * fed but not consumed (the start of an unfinished head, say); a head cut
+ * short is parsed in full so that a fault in it is reported rather than the
+ * truncation. Returns 0 with H1C_EV_DONE (a close-delimited body ended) or
+ * H1C_EV_NEED_MORE (the stream ended cleanly between responses), or an
+ * error: H1C_ETRUNCATED, or the fault found in an unfinished head.
  */
-H1C_API int h1c_reader_eof(struct h1c_reader *r, struct h1c_event *ev);
+H1C_API int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len,
+                           struct h1c_event *ev);
 
 #ifdef __cplusplus
 }

@@ -387,13 +387,16 @@ int h1c_parse_response(char *buf, size_t len, size_t last_len,
 	if (plen > max_size)
 		plen = max_size;
 
-	if (last_len && last_len < plen) {
+	if (last_len) {
 		/* Only the new bytes can complete the head. */
 		size_t from = last_len >= 3 ? last_len - 3 : 0;
-		if (!h1c__find_section_end(buf, plen, from))
-			return len >= max_size ? H1C_EHEADERSIZE : H1C_EINCOMPLETE;
-	} else if (last_len && last_len >= plen) {
-		return len >= max_size ? H1C_EHEADERSIZE : H1C_EINCOMPLETE;
+		if (last_len >= plen || !h1c__find_section_end(buf, plen, from)) {
+			if (len < max_size)
+				return H1C_EINCOMPLETE;
+			/* At the limit: the first fault in the head, else its size. */
+			r = parse_head(buf, plen, resp, headers, max, lenient);
+			return r < 0 && r != H1C_EINCOMPLETE ? r : H1C_EHEADERSIZE;
+		}
 	}
 	r = parse_head(buf, plen, resp, headers, max, lenient);
 	if (r == H1C_EINCOMPLETE && len >= max_size)

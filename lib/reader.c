@@ -114,18 +114,22 @@ int h1c_reader_feed(struct h1c_reader *r, char *buf, size_t len, const char *met
 	}
 }
 
-int h1c_reader_eof(struct h1c_reader *r, struct h1c_event *ev)
+int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len, struct h1c_event *ev)
 {
 	int err;
 
-	if (!r || !ev)
+	if (!r || !ev || (!buf && len))
 		return H1C_EINVAL;
 	memset(ev, 0, sizeof(*ev));
 	ev->range_first = ev->range_last = ev->range_complete = -1;
 	switch (r->state_) {
 	case R_HEAD:
-		if (r->last_len_)
-			return H1C_ETRUNCATED;
+		if (len) {
+			/* The same verdict whatever pieces the head came in. */
+			err = h1c_parse_response(buf, len, 0, &r->resp, r->headers_, r->headers_cap_,
+			                         &r->opt_);
+			return err < 0 && err != H1C_EINCOMPLETE ? err : H1C_ETRUNCATED;
+		}
 		ev->type = H1C_EV_NEED_MORE;
 		return 0;
 	case R_BODY:

@@ -248,6 +248,13 @@ static const struct tcase cases[] = {
 	{"eof before last chunk", S(CHUNKED "5\r\nhello\r\n"), "[200 v1.1 chunked body=hello!H1C_ETRUNCATED", M(NULL), OPT(0)},
 	{"eof after last chunk line", S(CHUNKED "0\r\n"), "[200 v1.1 chunked body=!H1C_ETRUNCATED", M(NULL), OPT(0)},
 	{"eof in trailers", S(CHUNKED "0\r\nX: 1\r\n"), "[200 v1.1 chunked body=!H1C_ETRUNCATED", M(NULL), OPT(0)},
+	/* Found by fuzz_decode: a fault in a head cut short by EOF must be
+	 * reported the same way whatever pieces the head came in. */
+	{"fault in unfinished head at eof", S("HTTP/1.1 2\xff\xd1]\0\0" "00 OK\r\nContent-Length: \n\r\r5\nhello"),
+	 "!H1C_ESTATUS", M(NULL), OPT(0)},
+	{"bad name in unfinished head at eof", S(OK200 "Good: 1\r\nBad Name: 2\r\n"), "!H1C_EHEADER", M(NULL), OPT(0)},
+	{"fault before the size limit", S(OK200 "X\x01: 1\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"),
+	 "!H1C_EHEADER", M(NULL), OPT(.max_head_size = 48)},
 	{"eof in second response", S(OK200 "Content-Length: 1\r\n\r\nx" OK200 "Con"),
 	 "[200 v1.1 length body=x ka=1]!H1C_ETRUNCATED", M(NULL), OPT(0)},
 

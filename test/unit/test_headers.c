@@ -1,2 +1,50 @@
+/*
+ * test_headers.c - header lookup and comma-separated token lists.
+ */
 #include "testutil.h"
-int main(void){return 0;}
+
+#define H(n, v) { n, sizeof(n) - 1, v, sizeof(v) - 1 }
+
+static void test_find(void **state)
+{
+	static const struct h1c_header hs[] = {
+		H("Content-Type", "text/plain"), H("X-A", "1"), H("x-a", "2"),
+	};
+	const struct h1c_header *h;
+	(void)state;
+	h = h1c_header_find(hs, 3, "content-type");
+	assert_ptr_equal(h, &hs[0]);
+	h = h1c_header_find(hs, 3, "X-a");
+	assert_ptr_equal(h, &hs[1]); /* the first of several */
+	assert_null(h1c_header_find(hs, 3, "Content-Typ"));
+	assert_null(h1c_header_find(hs, 3, "Content-Type2"));
+	assert_null(h1c_header_find(NULL, 0, "a"));
+	assert_null(h1c_header_find(hs, 0, "X-A"));
+}
+
+static void test_has_token(void **state)
+{
+	static const struct h1c_header hs[] = {
+		H("Connection", "Upgrade, \tkeep-alive ,,"), H("connection", "TE"),
+		H("Cache-Control", "no-cache=\"a, close\", max-age=0"),
+	};
+	(void)state;
+	assert_int_equal(h1c_header_has_token(hs, 3, "Connection", "upgrade"), 1);
+	assert_int_equal(h1c_header_has_token(hs, 3, "connection", "Keep-Alive"), 1);
+	assert_int_equal(h1c_header_has_token(hs, 3, "CONNECTION", "te"), 1);
+	assert_int_equal(h1c_header_has_token(hs, 3, "Connection", "close"), 0);
+	assert_int_equal(h1c_header_has_token(hs, 3, "Connection", "keep"), 0);
+	/* A comma inside a quoted string does not split the list. */
+	assert_int_equal(h1c_header_has_token(hs, 3, "Cache-Control", "close\""), 0);
+	assert_int_equal(h1c_header_has_token(hs, 3, "Cache-Control", "max-age=0"), 1);
+	assert_int_equal(h1c_header_has_token(NULL, 3, "Connection", "te"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_has_token),
+	};
+	return cmocka_run_group_tests_name("headers", tests, NULL, NULL);
+}

@@ -150,7 +150,8 @@ static inline void transcript(const char *in, size_t len, const char *const *met
 				continue;
 			}
 			pos += (size_t)n;
-			n = h1c_reader_eof(&rd, &ev);
+			g = guarded(master + pos, len - pos);
+			n = h1c_reader_eof(&rd, g, len - pos, &ev);
 			if (n < 0) {
 				text_fmt(t, "!%s", h1c_errname(n));
 				return;
