@@ -115,10 +115,11 @@ $(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -I$(LLHTTP_INC) -w -c $< -o $@
 
-$(B)/bench/bench_parse: bench/bench_parse.c $(B)/libh1c.a \
+BENCH_SRC = bench/bench_parse.c bench/peer_llhttp.c bench/peer_http_parser.c
+$(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
 		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude \
-		-I$(LLHTTP_INC) $(CFLAGS) $< -o $@ $(B)/libh1c.a \
+		-I$(LLHTTP_INC) $(CFLAGS) $(BENCH_SRC) -o $@ $(B)/libh1c.a \
 		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o \
 		-lhttp_parser -l:libh2o.so.0.13
 

@@ -34,146 +34,193 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* What one pass over the header fields gathers for the decision. */
+struct facts {
+	int cl_seen, cl_err;     /* Content-Length: any field; first fault */
+	uint64_t cl;
+	int te_field, te_err;    /* Transfer-Encoding: any field; first fault */
+	int te_any, te_chunked, te_last_chunked;
+	int close_tok, ka_tok;   /* Connection (and Proxy-Connection) tokens */
+	const struct h1c_header *ctype; /* the first Content-Type */
+};
+
 /*
  * RFC 9110 section 8.6: Content-Length is 1*DIGIT; a list of identical
  * values (in one field or several) may be taken as one value.
  */
-static int decide_content_length(const struct h1c_response *resp, int *present,
-                                 uint64_t *out)
+static void fact_content_length(struct facts *f, const struct h1c_header *h)
 {
-	size_t i;
-	int seen = 0;
-	uint64_t value = 0;
+	const char *e;
+	size_t off = 0, elen;
+	int elems = 0;
 
-	for (i = 0; i < resp->num_headers; i++) {
-		const struct h1c_header *h = &resp->headers[i];
-		const char *e;
-		size_t off = 0, elen;
-		int elems = 0;
-
-		if (!h1c__ieq(h->name, h->name_len, "content-length"))
-			continue;
-		while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
-			uint64_t v;
-			if (parse_u64(e, elen, &v))
-				return H1C_ECONTENTLENGTH;
-			if (seen && v != value)
-				return H1C_ECLCONFLICT;
-			seen = 1;
-			value = v;
-			elems++;
+	if (f->cl_err)
+		return;
+	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
+		uint64_t v;
+		if (parse_u64(e, elen, &v)) {
+			f->cl_err = H1C_ECONTENTLENGTH;
+			return;
 		}
-		if (!elems)
-			return H1C_ECONTENTLENGTH;
+		if (f->cl_seen && v != f->cl) {
+			f->cl_err = H1C_ECLCONFLICT;
+			return;
+		}
+		f->cl_seen = 1;
+		f->cl = v;
+		elems++;
 	}
-	*present = seen;
-	*out = value;
-	return 0;
+	if (!elems)
+		f->cl_err = H1C_ECONTENTLENGTH;
+	f->cl_seen = 1;
 }
 
 /*
- * RFC 9112 section 6.1 / 6.3: reads the transfer codings of every
- * Transfer-Encoding field. Sets *present when a coding other than identity
- * was applied and *chunked_last when chunked is the final one. chunked
- * applied twice, an empty field or a malformed coding is an error.
+ * RFC 9112 sections 6.1 and 6.3: the transfer codings of one
+ * Transfer-Encoding field, in order. chunked applied twice, an empty field
+ * or a malformed coding is an error.
  */
-static int decide_transfer_encoding(const struct h1c_response *resp, int *present,
-                                    int *chunked_last, int *field_seen)
+static void fact_transfer_encoding(struct facts *f, const struct h1c_header *h)
 {
-	size_t i;
-	int chunked = 0, any = 0, last = 0;
+	const char *e;
+	size_t off = 0, elen;
+	int elems = 0;
 
-	*field_seen = 0;
-	for (i = 0; i < resp->num_headers; i++) {
-		const struct h1c_header *h = &resp->headers[i];
-		const char *e;
-		size_t off = 0, elen;
-		int elems = 0;
-
-		if (!h1c__ieq(h->name, h->name_len, "transfer-encoding"))
-			continue;
-		*field_seen = 1;
-		while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
-			size_t n = 0;
-			while (n < elen && h1c__tchar[(unsigned char)e[n]])
-				n++;
-			if (n == 0)
-				return H1C_ETRANSFERENCODING;
-			/* Only parameters may follow the coding name. */
-			if (n < elen) {
-				size_t k = n;
-				while (k < elen && (e[k] == ' ' || e[k] == '\t'))
-					k++;
-				if (k == elen || e[k] != ';')
-					return H1C_ETRANSFERENCODING;
-			}
-			elems++;
-			if (h1c__ieq(e, n, "identity"))
-				continue;
-			any = 1;
-			if (h1c__ieq(e, n, "chunked")) {
-				if (chunked)
-					return H1C_ETRANSFERENCODING;
-				chunked = 1;
-				last = 1;
-			} else {
-				last = 0;
-			}
+	f->te_field = 1;
+	if (f->te_err)
+		return;
+	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
+		size_t n = 0;
+		while (n < elen && h1c__tchar[(unsigned char)e[n]])
+			n++;
+		if (n == 0)
+			goto bad;
+		/* Only parameters may follow the coding name. */
+		if (n < elen) {
+			size_t k = n;
+			while (k < elen && (e[k] == ' ' || e[k] == '\t'))
+				k++;
+			if (k == elen || e[k] != ';')
+				goto bad;
 		}
-		if (!elems)
-			return H1C_ETRANSFERENCODING;
+		elems++;
+		if (H1C__LIT_EQ(e, n, "identity"))
+			continue;
+		f->te_any = 1;
+		if (H1C__LIT_EQ(e, n, "chunked")) {
+			if (f->te_chunked)
+				goto bad;
+			f->te_chunked = 1;
+			f->te_last_chunked = 1;
+		} else {
+			f->te_last_chunked = 0;
+		}
 	}
-	*present = any;
-	*chunked_last = any && last;
-	return 0;
+	if (elems)
+		return;
+bad:
+	f->te_err = H1C_ETRANSFERENCODING;
+}
+
+/* The close and keep-alive tokens of a Connection field. */
+static void fact_connection(struct facts *f, const struct h1c_header *h)
+{
+	const char *e;
+	size_t off = 0, elen;
+
+	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
+		if (H1C__LIT_EQ(e, elen, "close"))
+			f->close_tok = 1;
+		else if (H1C__LIT_EQ(e, elen, "keep-alive"))
+			f->ka_tok = 1;
+	}
 }
 
 /* Parses the Keep-Alive hints "timeout=N, max=M" (names in any case,
  * values plain or quoted digits); malformed parameters are ignored. */
-static void decide_keep_alive_hints(const struct h1c_response *resp, struct h1c_framing *out)
+static void fact_keep_alive(struct h1c_framing *out, const struct h1c_header *h)
+{
+	const char *e;
+	size_t off = 0, elen;
+
+	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
+		size_t eq = 0, nl, vlen;
+		const char *v;
+		uint64_t n;
+		long *dst;
+
+		while (eq < elen && e[eq] != '=')
+			eq++;
+		if (eq == elen)
+			continue;
+		nl = eq;
+		while (nl > 0 && (e[nl - 1] == ' ' || e[nl - 1] == '\t'))
+			nl--;
+		if (H1C__LIT_EQ(e, nl, "timeout"))
+			dst = &out->ka_timeout;
+		else if (H1C__LIT_EQ(e, nl, "max"))
+			dst = &out->ka_max;
+		else
+			continue;
+		v = e + eq + 1;
+		vlen = elen - eq - 1;
+		while (vlen && (*v == ' ' || *v == '\t')) {
+			v++;
+			vlen--;
+		}
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v++;
+			vlen -= 2;
+		}
+		if (parse_u64(v, vlen, &n) == 0)
+			*dst = n > (uint64_t)INT32_MAX ? (long)INT32_MAX : (long)n;
+	}
+}
+
+/*
+ * Gathers, in one pass, the facts of every field that bears on framing and
+ * persistence. Names are told apart by length first, so most fields cost
+ * one comparison.
+ */
+static void gather(struct facts *f, struct h1c_framing *out, const struct h1c_response *resp,
+                   unsigned flags)
 {
 	size_t i;
 
+	memset(f, 0, sizeof(*f));
 	for (i = 0; i < resp->num_headers; i++) {
 		const struct h1c_header *h = &resp->headers[i];
-		const char *e;
-		size_t off = 0, elen;
+		const char *nm = h->name;
+		/* The lengths of the names below: most fields stop here. */
+		const uint32_t lengths = 1u << 10 | 1u << 12 | 1u << 14 | 1u << 16 | 1u << 17;
 
-		if (!h1c__ieq(h->name, h->name_len, "keep-alive"))
+		if (h->name_len >= 32 || !(lengths >> h->name_len & 1u))
 			continue;
-		while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
-			size_t eq = 0, vlen;
-			const char *v;
-			uint64_t n;
-			long *dst;
-
-			while (eq < elen && e[eq] != '=')
-				eq++;
-			if (eq == elen)
-				continue;
-			{
-				size_t nl = eq;
-				while (nl > 0 && (e[nl - 1] == ' ' || e[nl - 1] == '\t'))
-					nl--;
-				if (h1c__ieq(e, nl, "timeout"))
-					dst = &out->ka_timeout;
-				else if (h1c__ieq(e, nl, "max"))
-					dst = &out->ka_max;
-				else
-					continue;
-			}
-			v = e + eq + 1;
-			vlen = elen - eq - 1;
-			while (vlen && (*v == ' ' || *v == '\t')) {
-				v++;
-				vlen--;
-			}
-			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
-				v++;
-				vlen -= 2;
-			}
-			if (parse_u64(v, vlen, &n) == 0)
-				*dst = n > (uint64_t)INT32_MAX ? (long)INT32_MAX : (long)n;
+		switch (h->name_len) {
+		case 10:
+			if (H1C__LIT_EQ(nm, 10, "connection"))
+				fact_connection(f, h);
+			else if (H1C__LIT_EQ(nm, 10, "keep-alive"))
+				fact_keep_alive(out, h);
+			break;
+		case 12:
+			if (!f->ctype && H1C__LIT_EQ(nm, 12, "content-type"))
+				f->ctype = h;
+			break;
+		case 14:
+			if (H1C__LIT_EQ(nm, 14, "content-length"))
+				fact_content_length(f, h);
+			break;
+		case 16:
+			if ((flags & H1C_OPT_VIA_PROXY) && H1C__LIT_EQ(nm, 16, "proxy-connection"))
+				fact_connection(f, h);
+			break;
+		case 17:
+			if (H1C__LIT_EQ(nm, 17, "transfer-encoding"))
+				fact_transfer_encoding(f, h);
+			break;
+		default:
+			break;
 		}
 	}
 }
@@ -183,11 +230,9 @@ static void decide_keep_alive_hints(const struct h1c_response *resp, struct h1c_
  * Returns 1 and the boundary view when the media type is byteranges,
  * 0 when it is not, H1C_EBYTERANGES when the boundary is missing or bad.
  */
-static int decide_byteranges(const struct h1c_response *resp, const char **b, size_t *blen)
+static int decide_byteranges(const struct h1c_header *ct, const char **b, size_t *blen)
 {
 	static const char type[] = "multipart/byteranges";
-	const struct h1c_header *ct = h1c_header_find(resp->headers, resp->num_headers,
-	                                              "content-type");
 	const char *p, *end;
 	size_t tl = sizeof(type) - 1;
 
@@ -238,7 +283,7 @@ static int decide_byteranges(const struct h1c_response *resp, const char **b, si
 				p++;
 			vlen = (size_t)(p - val);
 		}
-		if (h1c__ieq(name, nlen, "boundary")) {
+		if (H1C__LIT_EQ(name, nlen, "boundary")) {
 			/* RFC 2046 section 5.1.1: 1 to 70 characters. */
 			if (vlen == 0 || vlen > 70)
 				return H1C_EBYTERANGES;
@@ -254,37 +299,26 @@ int h1c_framing_decide(const char *method, const struct h1c_response *resp,
                        const struct h1c_options *opt, struct h1c_framing *out)
 {
 	unsigned flags = opt ? opt->flags : 0;
-	const struct h1c_header *hs;
-	size_t n;
-	int persistent, close_tok, ka_tok, err;
-	int te, te_chunked, te_field, cl_present;
-	uint64_t cl;
+	struct facts f;
+	int persistent, err;
 
 	if (!method || !resp || !out || (!resp->headers && resp->num_headers))
 		return H1C_EINVAL;
-	hs = resp->headers;
-	n = resp->num_headers;
 	memset(out, 0, sizeof(*out));
 	out->ka_timeout = -1;
 	out->ka_max = -1;
+	gather(&f, out, resp, flags);
 
 	/* Persistence, RFC 9112 section 9.3: HTTP/1.1 unless "close";
 	 * HTTP/1.0 only with "keep-alive". Through a proxy, Proxy-Connection
-	 * is read as Connection. */
-	close_tok = h1c_header_has_token(hs, n, "connection", "close") ||
-	            ((flags & H1C_OPT_VIA_PROXY) &&
-	             h1c_header_has_token(hs, n, "proxy-connection", "close"));
-	ka_tok = h1c_header_has_token(hs, n, "connection", "keep-alive") ||
-	         ((flags & H1C_OPT_VIA_PROXY) &&
-	          h1c_header_has_token(hs, n, "proxy-connection", "keep-alive"));
-	persistent = !close_tok && (resp->version_minor >= 1 || ka_tok);
+	 * is read as Connection (gather() does that). */
+	persistent = !f.close_tok && (resp->version_minor >= 1 || f.ka_tok);
 	if (!persistent)
 		out->flags |= H1C_FRAMING_CLOSE_TOKEN;
 	if (resp->flags & H1C_RESP_LENIENT) {
 		out->flags |= H1C_FRAMING_LENIENT;
 		persistent = 0;
 	}
-	decide_keep_alive_hints(resp, out);
 
 	/* 1. RFC 9112 section 6.3 (1): 1xx, 204, 304 and HEAD have no body. */
 	out->kind = H1C_FRAMING_NONE;
@@ -298,30 +332,30 @@ int h1c_framing_decide(const char *method, const struct h1c_response *resp,
 		return 0;
 	}
 	/* RFC 9112 section 6.3 (2): a 2xx to CONNECT turns into a tunnel. */
-	if (strcmp(method, "CONNECT") == 0 && resp->status < 300) {
+	if (resp->status < 300 && method[0] == 'C' && strcmp(method, "CONNECT") == 0) {
 		out->flags |= H1C_FRAMING_SWITCHED;
 		return 0;
 	}
-	if (strcmp(method, "HEAD") == 0 || resp->status == 204 || resp->status == 304) {
+	if ((method[0] == 'H' && strcmp(method, "HEAD") == 0) || resp->status == 204 ||
+	    resp->status == 304) {
 		out->keep_alive = persistent;
 		return 0;
 	}
 
-	err = decide_transfer_encoding(resp, &te, &te_chunked, &te_field);
-	if (err)
-		return err;
 	/* 2. Transfer-Encoding overrides Content-Length, which is then not
 	 * validated (RFC 9112 section 6.3 (3)). */
-	cl_present = h1c_header_find(hs, n, "content-length") != NULL;
-	if (te_field && cl_present)
+	if (f.te_err)
+		return f.te_err;
+	if (f.te_field && f.cl_seen)
 		out->flags |= H1C_FRAMING_TE_AND_CL;
-	if (te_field && resp->version_minor == 0)
+	if (f.te_field && resp->version_minor == 0)
 		out->flags |= H1C_FRAMING_TE_HTTP10;
-	if (te) {
-		if (te_chunked) {
+	if (out->flags & (H1C_FRAMING_TE_AND_CL | H1C_FRAMING_TE_HTTP10))
+		persistent = 0;
+	if (f.te_any) {
+		if (f.te_last_chunked) {
 			out->kind = H1C_FRAMING_CHUNKED;
-			out->keep_alive = persistent &&
-			                  !(out->flags & (H1C_FRAMING_TE_AND_CL | H1C_FRAMING_TE_HTTP10));
+			out->keep_alive = persistent;
 		} else {
 			/* RFC 9112 section 6.3 (4): chunked not final: read to close. */
 			out->kind = H1C_FRAMING_CLOSE;
@@ -330,26 +364,23 @@ int h1c_framing_decide(const char *method, const struct h1c_response *resp,
 	}
 
 	/* 3. Content-Length (RFC 9112 section 6.3 (5)). */
-	err = decide_content_length(resp, &cl_present, &cl);
-	if (err)
-		return err;
-	if (cl_present) {
+	if (f.cl_err)
+		return f.cl_err;
+	if (f.cl_seen) {
 		out->kind = H1C_FRAMING_LENGTH;
-		out->content_length = cl;
-		out->keep_alive = persistent &&
-		                  !(out->flags & (H1C_FRAMING_TE_AND_CL | H1C_FRAMING_TE_HTTP10));
+		out->content_length = f.cl;
+		out->keep_alive = persistent;
 		return 0;
 	}
 
 	/* 4. RFC 2616 section 4.4 (4): multipart/byteranges delimits itself. */
-	if (!(flags & H1C_OPT_NO_BYTERANGES)) {
-		err = decide_byteranges(resp, &out->boundary, &out->boundary_len);
+	if (!(flags & H1C_OPT_NO_BYTERANGES) && f.ctype) {
+		err = decide_byteranges(f.ctype, &out->boundary, &out->boundary_len);
 		if (err < 0)
 			return err;
 		if (err == 1) {
 			out->kind = H1C_FRAMING_BYTERANGES;
-			out->keep_alive = persistent &&
-			                  !(out->flags & (H1C_FRAMING_TE_AND_CL | H1C_FRAMING_TE_HTTP10));
+			out->keep_alive = persistent;
 			return 0;
 		}
 	}
@@ -459,22 +490,28 @@ int h1c_body_init(struct h1c_body *dec, const struct h1c_framing *f,
 }
 
 /* Resets *ev to an event of the given type. */
-static void ev_set(struct h1c_event *ev, enum h1c_event_type type)
+static H1C__INLINE void ev_set(struct h1c_event *ev, enum h1c_event_type type)
 {
-	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
+	ev->data = NULL;
+	ev->len = 0;
+	ev->fields = NULL;
+	ev->num_fields = 0;
+	ev->part = 0;
 	ev->range_first = ev->range_last = ev->range_complete = -1;
 }
 
 /* Returns the value of a hex digit, or -1. */
-static int hexval(unsigned char c)
+static H1C__INLINE int hexval(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	/* Digit value + 1; 0 for everything else. */
+	static const unsigned char hex1[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+		['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13,
+		['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13,
+		['D'] = 14, ['E'] = 15, ['F'] = 16,
+	};
+	return (int)hex1[c] - 1;
 }
 
 /* Returns 1 when c may appear inside a quoted-string unescaped (qdtext). */
@@ -534,15 +571,64 @@ static int take_section(struct h1c_body *d, char *buf, size_t len, size_t *nfiel
 	return (int)end;
 }
 
+/* Reports the chunk data at buf[i..len) that belongs to the current chunk
+ * and returns the bytes consumed in this call. */
+static H1C__INLINE int chunk_data(struct h1c_body *d, const char *buf, size_t len, size_t i,
+                                  struct h1c_event *ev)
+{
+	size_t n = len - i;
+
+	if ((uint64_t)n > d->remain_)
+		n = (size_t)d->remain_;
+	d->remain_ -= n;
+	if (!d->remain_)
+		d->state_ = S_DATA_CR;
+	ev_set(ev, H1C_EV_DATA);
+	ev->data = buf + i;
+	ev->len = n;
+	return (int)(i + n);
+}
+
 /* Decodes the chunked framing (RFC 9112 section 7.1). */
 static int decode_chunked(struct h1c_body *d, char *buf, size_t len, struct h1c_event *ev)
 {
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = (unsigned char)buf[i];
+		unsigned char c;
 		int v;
 
+		/* Fast path for the common shapes "CRLF" after data and
+		 * "HEX CRLF" with no extension; anything else, or a line cut
+		 * short by the end of the input, takes the byte-wise path. */
+		if (d->state_ == S_DATA_CR && len - i >= 2 && buf[i] == '\r' && buf[i + 1] == '\n') {
+			i += 2;
+			d->state_ = S_SIZE;
+			d->digits_ = 0;
+			d->ext_len_ = 0;
+			continue;
+		}
+		if (d->state_ == S_SIZE && d->digits_ == 0) {
+			size_t j = i, lim = len - i > 15 ? i + 15 : len;
+			uint64_t size = 0;
+			while (j < lim && (v = hexval((unsigned char)buf[j])) >= 0) {
+				size = size << 4 | (uint64_t)v;
+				j++;
+			}
+			if (j > i && j + 1 < len && buf[j] == '\r' && buf[j + 1] == '\n') {
+				i = j + 2;
+				d->remain_ = size;
+				if (!size) {
+					d->state_ = S_TRAILERS;
+					continue;
+				}
+				d->state_ = S_DATA;
+				if (i < len)
+					return chunk_data(d, buf, len, i, ev);
+				break;
+			}
+		}
+		c = (unsigned char)buf[i];
 		switch (d->state_) {
 		case S_SIZE:
 			v = hexval(c);
@@ -656,18 +742,8 @@ static int decode_chunked(struct h1c_body *d, char *buf, size_t len, struct h1c_
 				return H1C_ELINEEND;
 			d->state_ = d->remain_ ? S_DATA : S_TRAILERS;
 			break;
-		case S_DATA: {
-			size_t n = len - i;
-			if ((uint64_t)n > d->remain_)
-				n = (size_t)d->remain_;
-			d->remain_ -= n;
-			if (!d->remain_)
-				d->state_ = S_DATA_CR;
-			ev_set(ev, H1C_EV_DATA);
-			ev->data = buf + i;
-			ev->len = n;
-			return (int)(i + n);
-		}
+		case S_DATA:
+			return chunk_data(d, buf, len, i, ev);
 		case S_DATA_CR:
 			if (c == '\n' && (d->lenient_ & H1C_LENIENT_BARE_LF)) {
 				d->used_lenient_ |= H1C_LENIENT_BARE_LF;
@@ -727,7 +803,7 @@ static int parse_content_range(const struct h1c_header *h, int64_t *first, int64
 	uint64_t a = 0, b = 0, c = 0;
 	const char *s;
 
-	if (end - p < 6 || !h1c__ieq(p, 5, "bytes") || p[5] != ' ')
+	if (end - p < 6 || !H1C__LIT_EQ(p, 5, "bytes") || p[5] != ' ')
 		return -1;
 	p += 6;
 	s = p;

@@ -9,12 +9,49 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Asks the compiler to inline a small function on a hot path. */
+#if defined(__GNUC__) || defined(__clang__)
+#define H1C__INLINE inline __attribute__((always_inline))
+#else
+#define H1C__INLINE inline
+#endif
 
 /* Character classes, indexed by byte value. */
 extern const unsigned char h1c__tchar[256]; /* RFC 9110 tchar */
 
 /* Returns 1 when the view s[0..n) equals the NUL-terminated name, ignoring ASCII case. */
 int h1c__ieq(const char *s, size_t n, const char *lit);
+
+/*
+ * Returns 1 when the view s[0..n) equals lit, a lower-case literal made of
+ * letters and '-' only, ignoring ASCII case. OR-ing 0x20 folds case exactly
+ * for such literals: only 'A'-'Z' and 'a'-'z' map onto a letter and only '-'
+ * (or CR, which no view holds) onto '-'. Compares eight bytes at a time.
+ */
+static inline int h1c__lit_eq(const char *s, size_t n, const char *lit, size_t litlen)
+{
+	const uint64_t fold = 0x2020202020202020ull;
+	size_t i = 0;
+
+	if (n != litlen)
+		return 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, s + i, 8);
+		memcpy(&b, lit + i, 8);
+		if ((a | fold) != b)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (((unsigned char)s[i] | 0x20) != (unsigned char)lit[i])
+			return 0;
+	return 1;
+}
+
+/* h1c__lit_eq() with a string literal. */
+#define H1C__LIT_EQ(s, n, lit) h1c__lit_eq((s), (n), lit, sizeof(lit) - 1)
 
 /* Effective limits: options with every 0 replaced by its default. */
 void h1c__options(struct h1c_options *out, const struct h1c_options *in);

@@ -75,8 +75,8 @@ void h1c__options(struct h1c_options *out, const struct h1c_options *in)
  * Stops at the CR or LF that ends it and returns that position, or returns
  * NULL with *err set (H1C_EINCOMPLETE when end is reached first).
  */
-static const char *scan_value(const char *p, const char *end, unsigned lenient,
-                              unsigned *used, int *err)
+static H1C__INLINE const char *scan_value(const char *p, const char *end, unsigned lenient,
+                                          unsigned *used, int *err)
 {
 	for (;;) {
 		while (end - p >= 8) {
@@ -114,8 +114,8 @@ static const char *scan_value(const char *p, const char *end, unsigned lenient,
  * after it, or NULL with *err set. RFC 9112 section 2.2: a bare CR is an
  * error; a bare LF is accepted only as a tolerance.
  */
-static const char *line_end(const char *p, const char *end, unsigned lenient,
-                            unsigned *used, int *err)
+static H1C__INLINE const char *line_end(const char *p, const char *end, unsigned lenient,
+                                        unsigned *used, int *err)
 {
 	if (*p == '\r') {
 		if (p + 1 == end) {
@@ -139,10 +139,10 @@ static const char *line_end(const char *p, const char *end, unsigned lenient,
 /* Names whose values decide framing or persistence: never folded. */
 static int framing_field(const char *name, size_t n)
 {
-	return h1c__ieq(name, n, "content-length") ||
-	       h1c__ieq(name, n, "transfer-encoding") ||
-	       h1c__ieq(name, n, "connection") ||
-	       h1c__ieq(name, n, "proxy-connection");
+	return H1C__LIT_EQ(name, n, "content-length") ||
+	       H1C__LIT_EQ(name, n, "transfer-encoding") ||
+	       H1C__LIT_EQ(name, n, "connection") ||
+	       H1C__LIT_EQ(name, n, "proxy-connection");
 }
 
 int h1c__parse_fields(char *buf, size_t len, size_t *pos, struct h1c_header *h,
@@ -173,6 +173,11 @@ int h1c__parse_fields(char *buf, size_t len, size_t *pos, struct h1c_header *h,
 			return ebad;
 
 		name = p;
+		/* Token bytes, four at a time while the input lasts. */
+		while (end - p >= 4 && h1c__tchar[(unsigned char)p[0]] &&
+		       h1c__tchar[(unsigned char)p[1]] && h1c__tchar[(unsigned char)p[2]] &&
+		       h1c__tchar[(unsigned char)p[3]])
+			p += 4;
 		while (p < end && h1c__tchar[(unsigned char)*p])
 			p++;
 		if (p == end)
