@@ -5,6 +5,7 @@
 #   make deps            install (apt-get) what the tests need, if missing
 #   make sanitize        the tests under AddressSanitizer + UBSan
 #   make fuzz FUZZ_SECONDS=N   libFuzzer targets (clang)
+#   make lint            cppcheck and clang-tidy, findings fail
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser
 #   make demo            decode a sample pipelined stream with h1c-decode
 #   make install / uninstall   PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR
@@ -34,7 +35,8 @@ UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance
 SONAME = libh1c.so.$(MAJOR)
 
-.PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests
+.PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests \
+        lint
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS)
@@ -89,6 +91,19 @@ deps:
 
 bench-deps:
 	@sh test/install-deps $(BENCH_DEPS)
+
+# ---- static analysis --------------------------------------------------------
+
+# Annex K "use memcpy_s" advice does not apply (glibc has no Annex K);
+# reserved-identifier checks flag the h1c__ shared-name convention.
+TIDY_CHECKS = -*,bugprone-*,clang-analyzer-*,performance-*,portability-*,cert-*,\
+-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,\
+-cert-dcl37-c,-cert-dcl51-cpp,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
+lint:
+	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 \
+		--inline-suppr --quiet -Iinclude -Ilib lib/ examples/
+	clang-tidy --quiet -checks='$(TIDY_CHECKS)' -warnings-as-errors='*' \
+		lib/*.c examples/h1c-decode.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
 
 # ---- fuzzing ----------------------------------------------------------------
 

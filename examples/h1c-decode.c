@@ -22,6 +22,8 @@ struct str {
 
 static void str_put(struct str *s, const char *p, size_t n)
 {
+	if (n == 0 && s->p)
+		return;
 	if (s->len + n + 1 > s->cap) {
 		size_t cap = s->cap ? s->cap : 256;
 		while (cap < s->len + n + 1)
@@ -33,7 +35,8 @@ static void str_put(struct str *s, const char *p, size_t n)
 		}
 		s->cap = cap;
 	}
-	memcpy(s->p + s->len, p, n);
+	if (n)
+		memcpy(s->p + s->len, p, n);
 	s->len += n;
 	s->p[s->len] = '\0';
 }
@@ -174,7 +177,9 @@ static char *read_all(size_t *len)
 	size_t cap = 65536, n = 0;
 	char *buf = malloc(cap);
 
-	while (buf) {
+	if (!buf)
+		return NULL;
+	for (;;) {
 		size_t got;
 		if (n == cap) {
 			char *nb = realloc(buf, cap * 2);

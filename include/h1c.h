@@ -98,10 +98,10 @@ H1C_API const char *h1c_version(void);
 #define H1C_OPT_NO_BYTERANGES 0x02u  /* RFC 9112: multipart/byteranges does not delimit */
 
 /* Defaults used when an option is 0. */
-#define H1C_DEFAULT_MAX_HEAD_SIZE (64u * 1024u)
+#define H1C_DEFAULT_MAX_HEAD_SIZE 65536u
 #define H1C_DEFAULT_MAX_HEADERS 128u
 #define H1C_DEFAULT_MAX_CHUNK_EXT 4096u
-#define H1C_DEFAULT_MAX_TRAILER_SIZE (16u * 1024u)
+#define H1C_DEFAULT_MAX_TRAILER_SIZE 16384u
 #define H1C_DEFAULT_MAX_INTERIM 16u
 
 /*

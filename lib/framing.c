@@ -300,7 +300,7 @@ int h1c_framing_decide(const char *method, const struct h1c_response *resp,
 {
 	unsigned flags = opt ? opt->flags : 0;
 	struct facts f;
-	int persistent, err;
+	int persistent;
 
 	if (!method || !resp || !out || (!resp->headers && resp->num_headers))
 		return H1C_EINVAL;
@@ -375,7 +375,7 @@ int h1c_framing_decide(const char *method, const struct h1c_response *resp,
 
 	/* 4. RFC 2616 section 4.4 (4): multipart/byteranges delimits itself. */
 	if (!(flags & H1C_OPT_NO_BYTERANGES) && f.ctype) {
-		err = decide_byteranges(f.ctype, &out->boundary, &out->boundary_len);
+		int err = decide_byteranges(f.ctype, &out->boundary, &out->boundary_len);
 		if (err < 0)
 			return err;
 		if (err == 1) {
