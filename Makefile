@@ -7,7 +7,7 @@
 #   make fuzz FUZZ_SECONDS=N   libFuzzer targets (clang)
 #   make lint            cppcheck and clang-tidy, findings fail
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser
-#   make demo            decode a sample pipelined stream with h1c-decode
+#   make demo            fetch from the loopback origin over one kept-alive connection
 #   make install / uninstall   PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR
 
 CC ?= cc
@@ -28,9 +28,11 @@ H1C_CFLAGS = -std=c11 -O2 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude
 LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
 
 B = build
-LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c
+LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c lib/url.c \
+          lib/conn.c lib/transport.c lib/client.c
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
-PROGS = $(B)/h1c-decode
+PROGS = $(B)/h1c-decode $(B)/h1c-get
+EXAMPLES = $(B)/io-counting
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance
 SONAME = libh1c.so.$(MAJOR)
@@ -39,7 +41,7 @@ SONAME = libh1c.so.$(MAJOR)
         lint
 .DELETE_ON_ERROR:
 
-all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS)
+all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin
 
 $(B)/obj/%.o: lib/%.c lib/internal.h include/h1c.h
 	@mkdir -p $(@D)
@@ -57,10 +59,21 @@ $(B)/libh1c.so: $(B)/libh1c.so.$(VERSION)
 	ln -sf libh1c.so.$(VERSION) $(B)/$(SONAME)
 	ln -sf libh1c.so.$(VERSION) $@
 
-$(B)/h1c-decode: examples/h1c-decode.c $(B)/libh1c.a include/h1c.h
+$(B)/io-counting: examples/io-counting.c $(B)/libh1c.a include/h1c.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+$(B)/h1c-%: examples/h1c-%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
 # ---- tests ------------------------------------------------------------------
+
+$(B)/test/ka_idle: test/integration/ka_idle.c $(B)/libh1c.a
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+$(B)/origin: test/servers/origin.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
 CMOCKA_LIBS = -lcmocka
 
@@ -68,7 +81,7 @@ $(B)/test/%: test/unit/%.c test/unit/testutil.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle
 
 check: all unit-tests
 	@sh test/run-tests $(B) $(UNIT_TESTS)
@@ -84,7 +97,7 @@ sanitize:
 		sh test/run-tests $(SAN_B) $(UNIT_TESTS:$(B)/%=$(SAN_B)/%)
 
 # Installs with apt-get whatever the tests need and is missing.
-DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev
+DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev
 deps:
 	@sh test/install-deps $(DEPS)
@@ -144,8 +157,8 @@ bench: bench-deps
 
 # ---- demo -------------------------------------------------------------------
 
-demo: $(B)/h1c-decode
-	@sh examples/demo.sh $(B)/h1c-decode
+demo: all
+	@sh examples/demo.sh $(B)
 
 # ---- install ----------------------------------------------------------------
 

@@ -1,11 +1,28 @@
 #!/bin/sh
-# make demo: decodes a pipelined stream a server might send on one kept-alive
-# connection - a HEAD, a chunked body with trailers, an interim 100 before a
-# POST's answer, a multipart/byteranges body and a Connection: close - fed to
-# the library one byte at a time, and prints the JSON lines of h1c-decode(1).
-DEC=${1:-build/h1c-decode}
+# make demo: starts the project's loopback origin server (test/servers/),
+# fetches a batch of URLs with h1c-get over kept-alive connections so the
+# reuse shows in --stats, decodes a pipelined byte stream with h1c-decode,
+# and stops the server. Needs nothing but what make built.
+B=${1:-build}
 set -e
-printf '%s\n' "Requests: HEAD /, GET /chunked, POST /form, GET /ranges, GET /last"
-printf '%s\n' "Bytes fed one at a time (--split 1); one JSON line per response:"
-printf 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: "v1"\r\n\r\n''HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7;ext="a;b"\r\nchunked\r\n6\r\n body!\r\n0\r\nServer-Timing: db;dur=53\r\n\r\n''HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 7\r\nKeep-Alive: timeout=5, max=100\r\n\r\ncreated''HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=SEP\r\n\r\n--SEP\r\nContent-Range: bytes 0-3/20\r\n\r\nh1c!\r\n--SEP\r\nContent-Range: bytes 16-19/20\r\n\r\nbyes\r\n--SEP--\r\n''HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye' |
-	"$DEC" --split 1 HEAD GET POST GET GET
+out=$(mktemp)
+"$B/origin" > "$out" &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
+i=0
+while [ ! -s "$out" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+port=$(awk '{print $2}' "$out")
+u=http://127.0.0.1:$port
+echo "== h1c-get -i: three requests to the loopback origin on port $port"
+"$B/h1c-get" -i "$u/" "$u/bytes/26" "$u/chunked/20?size=6" | tr -d '\r'
+echo
+echo "== h1c-get --stats: 8 more, then /close and 2 after it"
+"$B/h1c-get" -s --stats -o /dev/null "$u/" "$u/bytes/10" "$u/bytes/100000" "$u/chunked/5000?size=100" \
+	"$u/status/204" "$u/status/304" "$u/echo" "$u/http10" 2>&1
+"$B/h1c-get" -s --stats -o /dev/null "$u/bytes/10" "$u/close" "$u/bytes/10" 2>&1
+echo "   (X-Conn is the server's connection number: the same one all along;"
+echo "    after /close a new connection is opened, as the --stats line says)"
+echo
+echo "== h1c-decode: a pipelined stream, fed one byte at a time"
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nchunked\r\n0\r\nServer-Timing: db;dur=53\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\ncreated' |
+	"$B/h1c-decode" --split 1 HEAD GET POST

@@ -63,13 +63,23 @@ extern "C" {
 	X(H1C_EBYTERANGES, -21, "malformed multipart/byteranges body")           \
 	X(H1C_EPARTLENGTH, -22, "byteranges part length differs from its Content-Range") \
 	X(H1C_ESWITCHED, -23, "connection no longer speaks HTTP/1.1 (101 or CONNECT)") \
-	X(H1C_EEXTRADATA, -24, "bytes after a response that ended the connection's use")
+	X(H1C_EEXTRADATA, -24, "bytes after a response that ended the connection's use") \
+	X(H1C_EBADREQUEST, -25, "request is malformed or would inject CR/LF")   \
+	X(H1C_EURL, -26, "malformed or unsupported URL")                         \
+	X(H1C_ERESOLVE, -27, "cannot resolve the host name")                     \
+	X(H1C_ECONNECT, -28, "cannot connect to the server")                     \
+	X(H1C_ETIMEDOUT, -29, "timed out")                                       \
+	X(H1C_EIO, -30, "I/O error on the connection")                           \
+	X(H1C_EUNANSWERED, -31, "connection closed with no response; request not re-sent (not idempotent)") \
+	X(H1C_EWANTREAD, -32, "call again when the descriptor is readable")      \
+	X(H1C_EWANTWRITE, -33, "call again when the descriptor is writable")     \
+	X(H1C_ECALLBACK, -34, "a callback stopped the transfer")
 
 enum h1c_error {
 #define H1C_ENUM_(name, num, msg) name = num,
 	H1C_ERRORS(H1C_ENUM_)
 #undef H1C_ENUM_
-	H1C_ELAST_ = -25
+	H1C_ELAST_ = -35
 };
 
 /* Returns a static, human-readable description of an H1C_E* code. */
@@ -345,6 +355,130 @@ H1C_API int h1c_reader_feed(struct h1c_reader *r, char *buf, size_t len,
  */
 H1C_API int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len,
                            struct h1c_event *ev);
+
+/* ---- transport ----------------------------------------------------------- */
+
+/*
+ * The I/O vtable: how the client reads and writes a connection, so a caller
+ * can put TLS (or any stream) between h1c and the socket. open() wraps a
+ * connected, non-blocking socket and returns a context (NULL with *err set
+ * on failure); read() and write() return a byte count, 0 for end of stream
+ * (read only), H1C_EWANTREAD / H1C_EWANTWRITE to be called again when the
+ * descriptor fd() is ready, or another negative H1C_E* code; close() closes
+ * the stream and the socket. name identifies the vtable: connections made
+ * through different vtables are never shared.
+ */
+struct h1c_io {
+	const char *name;
+	void *(*open)(void *user, int fd, const char *host, int *err);
+	long (*read)(void *ctx, void *buf, size_t len);
+	long (*write)(void *ctx, const void *buf, size_t len);
+	int (*fd)(void *ctx);
+	void (*close)(void *ctx);
+};
+
+/* The plain-socket vtable, used when a client is given none. */
+H1C_API const struct h1c_io *h1c_io_plain(void);
+
+/* ---- the blocking client ------------------------------------------------- */
+
+/* Defaults used when a client option is 0. */
+#define H1C_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define H1C_DEFAULT_HEAD_TIMEOUT_MS 30000
+#define H1C_DEFAULT_IDLE_TIMEOUT_MS 30000
+#define H1C_DEFAULT_KEEPALIVE_MS 60000
+#define H1C_DEFAULT_EXPECT_TIMEOUT_MS 1000
+
+struct h1c_client_options {
+	struct h1c_options parse;  /* limits and tolerances for responses */
+	const char *proxy;         /* "host:port" of a forward proxy, or NULL */
+	int connect_timeout_ms;    /* per connection attempt */
+	int head_timeout_ms;       /* request sent to response head */
+	int idle_timeout_ms;       /* longest silence while a response arrives */
+	int keepalive_ms;          /* longest an idle connection is kept */
+	size_t expect_threshold;   /* bodies this large or larger send
+	                              "Expect: 100-continue"; 0: never */
+	int expect_timeout_ms;     /* wait for 100 before sending anyway */
+	const struct h1c_io *io;   /* NULL: h1c_io_plain() */
+	void *io_user;             /* passed to io->open() */
+};
+
+/* Request flags. */
+#define H1C_REQ_IDEMPOTENT 0x01u /* may be re-sent even if the method is not */
+#define H1C_REQ_CLOSE 0x02u      /* ask the server to close after this one */
+#define H1C_REQ_NO_EXPECT 0x04u  /* never send Expect: 100-continue */
+
+struct h1c_result;
+
+/* One request. Zero-initialise, then set what you need. */
+struct h1c_request {
+	const char *method;               /* NULL: "GET" */
+	const char *url;                  /* "http://host[:port]/path?query" */
+	const struct h1c_header *headers; /* extra fields; Host may be given */
+	size_t num_headers;
+	const void *body;                 /* body in memory ... */
+	size_t body_len;
+	/* ... or from a callback: fills buf, returns bytes (0 at the end) or a
+	 * negative value to abort; body_size is its length, or -1 (chunked). */
+	long (*body_read)(void *user, void *buf, size_t len);
+	void *body_user;
+	long long body_size;
+	unsigned flags;                   /* H1C_REQ_* */
+	/* Called when the final response head has arrived (res has status,
+	 * reason and headers; no body yet): return 0 to go on, nonzero to stop
+	 * (the request then ends with H1C_ECALLBACK). */
+	int (*on_head)(void *user, const struct h1c_result *res);
+	/* Streams the body instead of keeping it; return as for on_head. */
+	int (*on_data)(void *user, const char *data, size_t len);
+	void *data_user; /* passed to on_head and on_data */
+};
+
+/* A response, owned by the caller until h1c_result_free(). */
+struct h1c_result {
+	int status;
+	int version_minor;
+	const char *reason;
+	size_t reason_len;
+	struct h1c_header *headers; /* views into an owned copy of the head */
+	size_t num_headers;
+	struct h1c_header *trailers;
+	size_t num_trailers;
+	char *body;                 /* NUL-terminated; NULL when streamed */
+	size_t body_len;
+	int reused;                 /* sent on a kept-alive connection */
+	int replayed;               /* re-sent once after a keep-alive race */
+	/* private */
+	char *head_;
+	char *trail_;
+};
+
+/* Counters of a client's life (h1c_client_stats()). */
+struct h1c_stats {
+	unsigned long requests, responses, errors;
+	unsigned long connections_opened, connections_reused, replayed;
+};
+
+struct h1c_client;
+
+/* Creates a client; opt may be NULL. Returns NULL when out of memory. */
+H1C_API struct h1c_client *h1c_client_new(const struct h1c_client_options *opt);
+
+/* Closes every connection and frees c. NULL is a no-op. */
+H1C_API void h1c_client_free(struct h1c_client *c);
+
+/*
+ * Performs one request and waits for the whole response. Returns 0 with
+ * *res filled (any status code), or a negative H1C_E* code with *res
+ * empty. Connections are kept alive and reused between calls.
+ */
+H1C_API int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
+                             struct h1c_result *res);
+
+/* Frees what a result owns and empties it. NULL is a no-op. */
+H1C_API void h1c_result_free(struct h1c_result *res);
+
+/* Copies the counters of c into *st. */
+H1C_API void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st);
 
 #ifdef __cplusplus
 }

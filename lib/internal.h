@@ -87,4 +87,106 @@ size_t h1c__find_section_end(const char *buf, size_t len, size_t from);
 int h1c__list_next(const char *v, size_t n, size_t *off, const char **elem,
                    size_t *elem_len);
 
+/* ---- url.c ---------------------------------------------------------------- */
+
+/* A parsed http URL. host is a copy (without brackets); the rest are views
+ * into the URL string. */
+struct h1c__url {
+	char host[256];
+	int ipv6;
+	unsigned port;
+	const char *path;     /* origin-form target: path and query */
+	size_t path_len;      /* 0 when the URL has none ("/" is sent) */
+	int has_path;         /* the target starts with '/' */
+	const char *absolute; /* absolute-form target, fragment removed */
+	size_t absolute_len;
+};
+
+/* Parses "http://host[:port][/path][?query][#fragment]". */
+int h1c__url_parse(const char *url, struct h1c__url *u);
+
+/* Parses "host[:port]" (default port 3128), as for a proxy. */
+int h1c__hostport_parse(const char *s, struct h1c__url *u);
+
+/* ---- transport.c ---------------------------------------------------------- */
+
+/* The monotonic clock, in milliseconds (client.c and transport.c only). */
+long long h1c__now_ms(void);
+
+/*
+ * Resolves host and connects to port, racing the addresses (RFC 8305
+ * style) within timeout_ms. On success stores a connected, non-blocking
+ * socket with TCP_NODELAY in *fd. Returns 0, H1C_ERESOLVE, H1C_ECONNECT or
+ * H1C_ETIMEDOUT.
+ */
+int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd);
+
+/* ---- conn.c ----------------------------------------------------------------- */
+
+#define H1C__MAXQ 64 /* requests in flight on one connection */
+
+/* A request in flight. */
+struct h1c__pending {
+	char method[24];
+	int chunked; /* its body is sent chunked */
+	void *user;
+};
+
+/* What the request writer needs. */
+struct h1c__req {
+	const char *method;
+	const char *target; /* origin-form, or absolute-form through a proxy */
+	size_t target_len;
+	const char *host;   /* Host field value */
+	const struct h1c_header *headers;
+	size_t num_headers;
+	long long body_size; /* -1: chunked */
+	int close;           /* Connection: close */
+	int expect;          /* Expect: 100-continue */
+	void *user;
+};
+
+/* One HTTP/1.1 connection, sans-I/O. */
+struct h1c__conn {
+	struct h1c_options opt;
+	struct h1c_reader rd;
+	struct h1c_header *hdr;
+	size_t hdr_cap;
+	char *in, *out;
+	size_t in_len, in_cap, in_off;
+	size_t out_len, out_cap, out_off;
+	struct h1c__pending q[H1C__MAXQ];
+	unsigned q_head, q_n;
+	unsigned long sent, done; /* requests written, final responses read */
+	long ka_max, ka_timeout;  /* the server's latest hints, or -1 */
+	int no_reuse;             /* the connection must not carry another */
+	int got_bytes;            /* bytes of the current response arrived */
+};
+
+int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy);
+void h1c__conn_free(struct h1c__conn *c);
+/* Returns 1 for GET, HEAD, PUT, DELETE, OPTIONS and TRACE. */
+int h1c__method_idempotent(const char *method);
+/* Writes a request head to the output and queues it in the FIFO; refuses
+ * (H1C_EBADREQUEST) what could split the request. */
+int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r);
+/* Appends body bytes of the last request (chunk-framed when chunked);
+ * last ends a chunked body. */
+int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last);
+/* The bytes waiting to be written, and how many were. */
+void h1c__conn_output(const struct h1c__conn *c, const char **p, size_t *n);
+void h1c__conn_written(struct h1c__conn *c, size_t n);
+/* Bytes read: copied in, or read straight into space the connection lends. */
+int h1c__conn_feed(struct h1c__conn *c, const char *p, size_t n);
+int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n);
+void h1c__conn_filled(struct h1c__conn *c, size_t n);
+/* The next event of the response at the head of the FIFO, with the user
+ * pointer of its request. Views stay valid until the next feed or space. */
+int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user);
+/* The server closed: the last event, or H1C_ETRUNCATED. */
+int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user);
+/* Returns 1 when the connection may carry another request after idle_ms
+ * idle, given the client's own limit and the server's hints. */
+int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms);
+
 #endif /* H1C_INTERNAL_H */

@@ -1,0 +1,359 @@
+/*
+ * conn.c - one HTTP/1.1 connection, sans-I/O: the request writer, the
+ * in-flight FIFO that matches responses to requests in order, the response
+ * reader and the persistence bookkeeping (RFC 9112 section 9). It never
+ * touches a socket or a clock: bytes and times come in as arguments.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Makes room for n more bytes in a growable buffer. */
+static int buf_reserve(char **p, size_t *cap, size_t len, size_t n)
+{
+	size_t want = len + n, c = *cap ? *cap : 1024;
+	char *q;
+
+	if (want < len)
+		return H1C_ENOMEM;
+	if (want <= *cap)
+		return 0;
+	while (c < want)
+		c *= 2;
+	q = realloc(*p, c);
+	if (!q)
+		return H1C_ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+/* Appends to the output. */
+static int out_put(struct h1c__conn *c, const void *p, size_t n)
+{
+	int err = buf_reserve(&c->out, &c->out_cap, c->out_len, n);
+
+	if (err)
+		return err;
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+	return 0;
+}
+
+static int out_str(struct h1c__conn *c, const char *s)
+{
+	return out_put(c, s, strlen(s));
+}
+
+int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy)
+{
+	memset(c, 0, sizeof(*c));
+	h1c__options(&c->opt, opt);
+	if (via_proxy)
+		c->opt.flags |= H1C_OPT_VIA_PROXY;
+	c->hdr_cap = 2 * c->opt.max_headers;
+	c->hdr = malloc(c->hdr_cap * sizeof(*c->hdr));
+	if (!c->hdr)
+		return H1C_ENOMEM;
+	c->ka_max = -1;
+	c->ka_timeout = -1;
+	return h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
+}
+
+void h1c__conn_free(struct h1c__conn *c)
+{
+	free(c->hdr);
+	free(c->in);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+}
+
+int h1c__method_idempotent(const char *m)
+{
+	static const char *const ok[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(m, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Returns 1 when v[0..n) can be sent as a field value: no CR, LF or NUL
+ * (request splitting), no other control byte but HTAB. */
+static int value_ok(const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)v[i];
+		if ((b < 0x20 && b != '\t') || b == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int token_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!h1c__tchar[(unsigned char)s[i]])
+			return 0;
+	return 1;
+}
+
+int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
+{
+	size_t i, mark = c->out_len;
+	int err = 0, has_host = 0;
+	char num[48];
+	struct h1c__pending *q;
+
+	if (c->q_n == H1C__MAXQ)
+		return H1C_EINVAL;
+	/* Everything the caller controls is checked before a byte is written. */
+	if (!token_ok(r->method, strlen(r->method)) || strlen(r->method) >= sizeof(q->method) ||
+	    r->target_len == 0 || !value_ok(r->target, r->target_len) ||
+	    memchr(r->target, ' ', r->target_len) || !value_ok(r->host, strlen(r->host)))
+		return H1C_EBADREQUEST;
+	for (i = 0; i < r->num_headers; i++) {
+		const struct h1c_header *h = &r->headers[i];
+		if (!token_ok(h->name, h->name_len) || !value_ok(h->value, h->value_len))
+			return H1C_EBADREQUEST;
+		/* Framing and persistence are the library's to write. */
+		if (H1C__LIT_EQ(h->name, h->name_len, "content-length") ||
+		    H1C__LIT_EQ(h->name, h->name_len, "transfer-encoding") ||
+		    H1C__LIT_EQ(h->name, h->name_len, "connection") ||
+		    H1C__LIT_EQ(h->name, h->name_len, "proxy-connection") ||
+		    H1C__LIT_EQ(h->name, h->name_len, "expect") ||
+		    H1C__LIT_EQ(h->name, h->name_len, "te") ||
+		    H1C__LIT_EQ(h->name, h->name_len, "upgrade"))
+			return H1C_EBADREQUEST;
+		if (H1C__LIT_EQ(h->name, h->name_len, "host"))
+			has_host = 1;
+	}
+
+	err = out_str(c, r->method);
+	err = err ? err : out_put(c, " ", 1);
+	err = err ? err : out_put(c, r->target, r->target_len);
+	err = err ? err : out_str(c, " HTTP/1.1\r\n");
+	if (!has_host) {
+		err = err ? err : out_str(c, "Host: ");
+		err = err ? err : out_str(c, r->host);
+		err = err ? err : out_str(c, "\r\n");
+	}
+	for (i = 0; i < r->num_headers && !err; i++) {
+		const struct h1c_header *h = &r->headers[i];
+		err = out_put(c, h->name, h->name_len);
+		err = err ? err : out_put(c, ": ", 2);
+		err = err ? err : out_put(c, h->value, h->value_len);
+		err = err ? err : out_put(c, "\r\n", 2);
+	}
+	/* RFC 9112 section 9.3: state persistence explicitly; old proxies
+	 * need Proxy-Connection as well. */
+	if (r->close) {
+		err = err ? err : out_str(c, "Connection: close\r\n");
+	} else {
+		err = err ? err : out_str(c, "Connection: keep-alive\r\n");
+		if (c->opt.flags & H1C_OPT_VIA_PROXY)
+			err = err ? err : out_str(c, "Proxy-Connection: keep-alive\r\n");
+	}
+	if (r->body_size >= 0) {
+		/* RFC 9110 section 8.6: a body of known size, or a method that
+		 * expects one, says its length. */
+		if (r->body_size > 0 || strcmp(r->method, "POST") == 0 ||
+		    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0) {
+			snprintf(num, sizeof(num), "Content-Length: %lld\r\n", r->body_size);
+			err = err ? err : out_str(c, num);
+		}
+	} else {
+		err = err ? err : out_str(c, "Transfer-Encoding: chunked\r\n");
+	}
+	if (r->expect)
+		err = err ? err : out_str(c, "Expect: 100-continue\r\n");
+	err = err ? err : out_put(c, "\r\n", 2);
+	if (err) {
+		c->out_len = mark;
+		return err;
+	}
+	q = &c->q[(c->q_head + c->q_n) % H1C__MAXQ];
+	memset(q, 0, sizeof(*q));
+	strcpy(q->method, r->method);
+	q->user = r->user;
+	q->chunked = r->body_size < 0;
+	c->q_n++;
+	c->sent++;
+	return 0;
+}
+
+int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
+{
+	const struct h1c__pending *q;
+	char line[32];
+	int err = 0;
+
+	if (!c->q_n)
+		return H1C_EINVAL;
+	q = &c->q[(c->q_head + c->q_n - 1) % H1C__MAXQ];
+	if (!q->chunked)
+		return n ? out_put(c, data, n) : 0;
+	/* RFC 9112 section 7.1. */
+	if (n) {
+		snprintf(line, sizeof(line), "%zx\r\n", n);
+		err = out_str(c, line);
+		err = err ? err : out_put(c, data, n);
+		err = err ? err : out_put(c, "\r\n", 2);
+	}
+	if (last)
+		err = err ? err : out_put(c, "0\r\n\r\n", 5);
+	return err;
+}
+
+void h1c__conn_output(const struct h1c__conn *c, const char **p, size_t *n)
+{
+	*p = c->out + c->out_off;
+	*n = c->out_len - c->out_off;
+}
+
+void h1c__conn_written(struct h1c__conn *c, size_t n)
+{
+	c->out_off += n;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+}
+
+int h1c__conn_feed(struct h1c__conn *c, const char *p, size_t n)
+{
+	int err;
+
+	/* Views from earlier events die here: unconsumed bytes move down. */
+	if (c->in_off) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	err = buf_reserve(&c->in, &c->in_cap, c->in_len, n);
+	if (err)
+		return err;
+	memcpy(c->in + c->in_len, p, n);
+	c->in_len += n;
+	return 0;
+}
+
+int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n)
+{
+	int err;
+
+	if (c->in_off && c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
+	if (c->in_off > c->in_cap / 2) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	err = buf_reserve(&c->in, &c->in_cap, c->in_len, want);
+	if (err)
+		return err;
+	*p = c->in + c->in_len;
+	*n = c->in_cap - c->in_len;
+	return 0;
+}
+
+void h1c__conn_filled(struct h1c__conn *c, size_t n)
+{
+	c->in_len += n;
+	if (n)
+		c->got_bytes = 1;
+}
+
+/* Bookkeeping when a final response has ended. */
+static void response_done(struct h1c__conn *c)
+{
+	c->q_head = (c->q_head + 1) % H1C__MAXQ;
+	c->q_n--;
+	c->done++;
+	c->got_bytes = c->in_len > c->in_off;
+	if (!c->rd.framing.keep_alive)
+		c->no_reuse = 1;
+	/* RFC 9112 section 9.3 and the Keep-Alive hints (RFC 2068 19.7.1.1). */
+	if (c->rd.framing.ka_max >= 0)
+		c->ka_max = c->rd.framing.ka_max;
+	if (c->rd.framing.ka_timeout >= 0)
+		c->ka_timeout = c->rd.framing.ka_timeout;
+}
+
+int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user)
+{
+	const char *method;
+	int n;
+
+	*user = NULL;
+	if (!c->q_n) {
+		memset(ev, 0, sizeof(*ev));
+		ev->type = H1C_EV_NEED_MORE;
+		/* Bytes nobody asked for (a stray 408, say): never reuse. */
+		if (c->in_len > c->in_off) {
+			c->no_reuse = 1;
+			return H1C_EEXTRADATA;
+		}
+		return 0;
+	}
+	method = c->q[c->q_head].method;
+	*user = c->q[c->q_head].user;
+	n = h1c_reader_feed(&c->rd, c->in + c->in_off, c->in_len - c->in_off, method, ev);
+	if (n < 0) {
+		c->no_reuse = 1;
+		return n;
+	}
+	c->in_off += (size_t)n;
+	if (ev->type == H1C_EV_DONE && !(c->rd.framing.flags & H1C_FRAMING_INTERIM)) {
+		if (c->rd.framing.flags & H1C_FRAMING_SWITCHED)
+			c->no_reuse = 1;
+		response_done(c);
+	}
+	return 0;
+}
+
+int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user)
+{
+	int err;
+
+	c->no_reuse = 1;
+	*user = c->q_n ? c->q[c->q_head].user : NULL;
+	err = h1c_reader_eof(&c->rd, c->in + c->in_off, c->in_len - c->in_off, ev);
+	if (err)
+		return err;
+	if (ev->type == H1C_EV_DONE && c->q_n)
+		response_done(c);
+	else if (c->q_n)
+		return H1C_ETRUNCATED;
+	return 0;
+}
+
+int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms)
+{
+	long long hint;
+
+	if (c->no_reuse || c->q_n || c->out_len)
+		return 0;
+	/* Keep-Alive: max=N in the last response is the number of requests
+	 * the server will still take on this connection (RFC 2068 section
+	 * 19.7.1.1, as Apache counts it down). */
+	if (c->ka_max == 0)
+		return 0;
+	if (idle_ms >= limit_ms)
+		return 0;
+	if (c->ka_timeout >= 0) {
+		/* Retire before the server does, with a safety margin. */
+		hint = c->ka_timeout * 1000;
+		hint -= hint / 2 < 1000 ? hint / 2 : 1000;
+		if (idle_ms >= hint)
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,475 @@
+/*
+ * origin.c - the project's loopback origin server, with faults on demand.
+ * Independent of the library on purpose: it parses requests its own way.
+ *
+ *   origin [--port N] [--idle-close MS] [--max-requests N] [--ka-max N]
+ *
+ * Prints "port N" on stdout once listening on 127.0.0.1, then serves until
+ * killed. Every response carries X-Conn (connection number) and X-Conn-Req
+ * (requests served on it, this one included). Routes:
+ *   /bytes/N              N bytes, Content-Length
+ *   /chunked/N?size=S     N bytes in S-byte chunks, trailer X-Trailer: done
+ *   /status/CODE          that status (no body for 1xx, 204, 304)
+ *   /echo                 the request body back
+ *   /close                Connection: close, then closes
+ *   /http10               an HTTP/1.0 response, kept alive only when the
+ *                         request asked with Connection: keep-alive
+ *   /reset                half a body, then a TCP reset
+ *   /short                Content-Length 100, 50 bytes, then close
+ *   /trickle?ms=M         10 bytes, one every M ms
+ *   /expect?mode=M        for Expect: 100-continue: normal (100, then 200 with
+ *                         the body length), ignore (no 100), 417, early (413
+ *                         before the body, then close)
+ * --idle-close MS closes a connection idle that long; --max-requests N
+ * answers the Nth request on a connection with Connection: close;
+ * --ka-max N sends Keep-Alive: timeout=5, max=<left> and closes after N;
+ * --drop-nth N closes a connection, unanswered, when its Nth request
+ * arrives (a server that closed just as the request came: the keep-alive
+ * race, made certain).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXC 256
+
+struct conn {
+	int fd;
+	unsigned id, served;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	long long last;     /* last activity, ms */
+	long long drip_at;  /* next byte of a trickle, ms; 0: none */
+	int drip_ms;
+	int close_after;    /* close once out is written */
+	int reset_after;    /* reset once out is written */
+	int waiting_body;   /* expect: head seen, deciding */
+};
+
+static struct conn *conns[MAXC];
+static unsigned next_id = 1;
+static int idle_close_ms, max_requests, ka_max, drop_nth;
+static int cur_head; /* the request being answered is a HEAD */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put(struct conn *c, const void *p, size_t n)
+{
+	if (c->out_len + n > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		while (cap < c->out_len + n)
+			cap *= 2;
+		c->out = realloc(c->out, cap);
+		if (!c->out)
+			abort();
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+}
+
+static void putf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void putf(struct conn *c, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(c, buf, (size_t)n);
+}
+
+static void drop(int i)
+{
+	struct conn *c = conns[i];
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+	conns[i] = NULL;
+}
+
+/* Finds a header value (case-insensitive name) in the head; copies it. */
+static int header(const char *head, size_t hlen, const char *name, char *val, size_t vsize)
+{
+	const char *p = head, *end = head + hlen;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			break;
+		if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t n;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			n = (size_t)(eol - v);
+			while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
+				n--;
+			if (n >= vsize)
+				n = vsize - 1;
+			memcpy(val, v, n);
+			val[n] = '\0';
+			return 1;
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* Returns the request body length when the whole body is in, -1 when more
+ * is needed, -2 when it is malformed. Chunked bodies are decoded in place. */
+static long body_ready(struct conn *c, size_t head_len, long cl, int chunked, size_t *total)
+{
+	char *p = c->in + head_len, *end = c->in + c->in_len, *w = p;
+
+	if (!chunked) {
+		if ((long)(c->in_len - head_len) < cl)
+			return -1;
+		*total = head_len + (size_t)cl;
+		return cl;
+	}
+	for (;;) {
+		char *eol = memchr(p, '\n', (size_t)(end - p));
+		unsigned long n;
+		if (!eol)
+			return -1;
+		n = strtoul(p, NULL, 16);
+		p = eol + 1;
+		if (n == 0) {
+			/* No trailers from our client: expect the final CRLF. */
+			if (end - p < 2)
+				return -1;
+			*total = (size_t)(p + 2 - c->in);
+			/* Decoding into place is only done once everything arrived. */
+			{
+				char *q = c->in + head_len;
+				w = q;
+				while (q < p) {
+					char *e2 = memchr(q, '\n', (size_t)(p - q));
+					unsigned long m = strtoul(q, NULL, 16);
+					q = e2 + 1;
+					if (!m)
+						break;
+					memmove(w, q, m);
+					w += m;
+					q += m + 2;
+				}
+			}
+			return (long)(w - (c->in + head_len));
+		}
+		if ((unsigned long)(end - p) < n + 2)
+			return -1;
+		p += n + 2;
+	}
+}
+
+static void respond(struct conn *c, int status, const char *reason, const char *extra,
+                    const char *body, size_t blen, int minor, int keep)
+{
+	int closing = !keep || (max_requests && c->served >= (unsigned)max_requests) ||
+	              (ka_max && c->served >= (unsigned)ka_max);
+
+	putf(c, "HTTP/1.%d %d %s\r\nX-Conn: %u\r\nX-Conn-Req: %u\r\n", minor, status, reason, c->id,
+	     c->served);
+	if (extra)
+		putf(c, "%s", extra);
+	if (ka_max && !closing)
+		putf(c, "Keep-Alive: timeout=5, max=%u\r\n", ka_max - c->served);
+	if (closing)
+		putf(c, "Connection: close\r\n");
+	else if (minor == 0)
+		putf(c, "Connection: keep-alive\r\n");
+	if (status >= 200 && status != 204 && status != 304)
+		putf(c, "Content-Length: %zu\r\n", blen);
+	putf(c, "\r\n");
+	if (body && !cur_head)
+		put(c, body, blen);
+	if (closing)
+		c->close_after = 1;
+}
+
+/* Handles the request at the start of c->in if it is whole; returns 1 when
+ * one was handled. */
+static int handle(struct conn *c)
+{
+	char *hend, method[16], target[1024], val[256];
+	size_t head_len, total = 0;
+	long cl = 0, blen;
+	int chunked, expect, keep10;
+	char *q;
+
+	if (c->out_len > c->out_off || c->drip_at || c->close_after || c->reset_after)
+		return 0; /* one response at a time */
+	hend = memmem(c->in, c->in_len, "\r\n\r\n", 4);
+	if (!hend)
+		return 0;
+	head_len = (size_t)(hend + 4 - c->in);
+	if (sscanf(c->in, "%15s %1023s", method, target) != 2) {
+		c->close_after = 1;
+		respond(c, 400, "Bad Request", NULL, "", 0, 1, 0);
+		return 1;
+	}
+	if (header(c->in, head_len, "Content-Length", val, sizeof(val)))
+		cl = atol(val);
+	chunked = header(c->in, head_len, "Transfer-Encoding", val, sizeof(val)) &&
+	          strcasestr(val, "chunked");
+	expect = header(c->in, head_len, "Expect", val, sizeof(val)) &&
+	         strcasecmp(val, "100-continue") == 0;
+	keep10 = header(c->in, head_len, "Connection", val, sizeof(val)) &&
+	         strcasestr(val, "keep-alive");
+	q = strchr(target, '?');
+
+	if (strncmp(target, "/expect", 7) == 0 && expect && !c->waiting_body) {
+		const char *mode = q && strstr(q, "mode=") ? strstr(q, "mode=") + 5 : "normal";
+		c->waiting_body = 1;
+		if (strncmp(mode, "417", 3) == 0) {
+			c->served++;
+			c->waiting_body = 0;
+			c->close_after = 1;
+			respond(c, 417, "Expectation Failed", NULL, "no", 2, 1, 0);
+			c->in_len = 0;
+			return 1;
+		}
+		if (strncmp(mode, "early", 5) == 0) {
+			c->served++;
+			c->waiting_body = 0;
+			respond(c, 413, "Content Too Large", NULL, "too big", 7, 1, 0);
+			c->in_len = 0;
+			return 1;
+		}
+		if (strncmp(mode, "normal", 6) == 0)
+			put(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
+	blen = body_ready(c, head_len, cl, chunked, &total);
+	if (blen == -1)
+		return 0;
+	if (drop_nth && c->served + 1 == (unsigned)drop_nth) {
+		c->reset_after = 0;
+		c->close_after = 1;
+		c->in_len = 0;
+		return 1;
+	}
+	c->waiting_body = 0;
+	c->served++;
+	cur_head = strcmp(method, "HEAD") == 0;
+	if (strncmp(target, "/bytes/", 7) == 0 || strcmp(target, "/") == 0) {
+		size_t n = target[1] ? strtoul(target + 7, NULL, 10) : 13, i;
+		char *b = malloc(n + 1);
+		for (i = 0; i < n; i++)
+			b[i] = (char)('a' + i % 26);
+		if (!target[1])
+			memcpy(b, "hello, h1c!\n\n", 13);
+		respond(c, 200, "OK", "Content-Type: text/plain\r\n", b, n, 1, 1);
+		free(b);
+	} else if (strncmp(target, "/chunked/", 9) == 0) {
+		size_t n = strtoul(target + 9, NULL, 10), size = 100, done = 0;
+		int closing = max_requests && c->served >= (unsigned)max_requests;
+		if (q && strstr(q, "size="))
+			size = strtoul(strstr(q, "size=") + 5, NULL, 10);
+		if (!size)
+			size = 1;
+		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nX-Conn-Req: %u\r\n%sTransfer-Encoding: chunked\r\n\r\n",
+		     c->id, c->served, closing ? "Connection: close\r\n" : "");
+		while (done < n) {
+			size_t k = n - done < size ? n - done : size, i;
+			putf(c, "%zx\r\n", k);
+			for (i = 0; i < k; i++)
+				put(c, "0123456789" + (done + i) % 10, 1);
+			put(c, "\r\n", 2);
+			done += k;
+		}
+		putf(c, "0\r\nX-Trailer: done\r\n\r\n");
+		c->close_after = closing;
+	} else if (strncmp(target, "/status/", 8) == 0) {
+		int st = atoi(target + 8);
+		respond(c, st, "Status", NULL, st == 204 || st == 304 || st < 200 ? NULL : "status", 6, 1, 1);
+	} else if (strcmp(target, "/echo") == 0 || strncmp(target, "/expect", 7) == 0) {
+		char len[64];
+		snprintf(len, sizeof(len), "X-Body-Length: %ld\r\n", blen);
+		respond(c, 200, "OK", len, c->in + head_len, (size_t)blen, 1, 1);
+	} else if (strcmp(target, "/close") == 0) {
+		respond(c, 200, "OK", NULL, "bye", 3, 1, 0);
+	} else if (strncmp(target, "/http10", 7) == 0) {
+		respond(c, 200, "OK", NULL, "old", 3, 0, keep10);
+	} else if (strcmp(target, "/reset") == 0) {
+		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nContent-Length: 1000\r\n\r\nhalf", c->id);
+		c->reset_after = 1;
+	} else if (strcmp(target, "/short") == 0) {
+		char half[50];
+		memset(half, 's', sizeof(half));
+		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nContent-Length: 100\r\n\r\n", c->id);
+		put(c, half, sizeof(half));
+		c->close_after = 1;
+	} else if (strncmp(target, "/trickle", 8) == 0) {
+		c->drip_ms = q && strstr(q, "ms=") ? atoi(strstr(q, "ms=") + 3) : 100;
+		respond(c, 200, "OK", NULL, "0123456789", 10, 1, 1);
+		c->drip_at = now_ms();
+	} else {
+		respond(c, 404, "Not Found", NULL, "not found", 9, 1, 1);
+	}
+	memmove(c->in, c->in + total, c->in_len - total);
+	c->in_len -= total;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int lfd, one = 1, port = 0, i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+			port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--idle-close") == 0 && i + 1 < argc)
+			idle_close_ms = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--max-requests") == 0 && i + 1 < argc)
+			max_requests = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--ka-max") == 0 && i + 1 < argc)
+			ka_max = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--drop-nth") == 0 && i + 1 < argc)
+			drop_nth = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: origin [--port N] [--idle-close MS] [--max-requests N] [--ka-max N] [--drop-nth N]\n");
+			return 2;
+		}
+	}
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((unsigned short)port);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 128) != 0) {
+		perror("origin");
+		return 1;
+	}
+	getsockname(lfd, (struct sockaddr *)&sa, &sl);
+	printf("port %d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+
+	for (;;) {
+		struct pollfd pf[MAXC + 1];
+		int idx[MAXC + 1], n = 0, timeout = 1000;
+		long long now = now_ms();
+
+		pf[n].fd = lfd;
+		pf[n].events = POLLIN;
+		idx[n++] = -1;
+		for (i = 0; i < MAXC; i++) {
+			struct conn *c = conns[i];
+			if (!c)
+				continue;
+			pf[n].fd = c->fd;
+			pf[n].events = POLLIN;
+			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now))
+				pf[n].events |= POLLOUT;
+			if (c->drip_at && c->drip_at > now && c->drip_at - now < timeout)
+				timeout = (int)(c->drip_at - now);
+			if (idle_close_ms && c->out_len == c->out_off) {
+				long long left = c->last + idle_close_ms - now;
+				if (left < timeout)
+					timeout = left < 0 ? 0 : (int)left;
+			}
+			idx[n++] = i;
+		}
+		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			return 1;
+		now = now_ms();
+		if (pf[0].revents & POLLIN) {
+			int fd = accept(lfd, NULL, NULL);
+			for (i = 0; fd >= 0 && i < MAXC && conns[i]; i++)
+				;
+			if (fd >= 0 && i < MAXC) {
+				struct conn *c = calloc(1, sizeof(*c));
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+				c->fd = fd;
+				c->id = next_id++;
+				c->last = now;
+				conns[i] = c;
+			} else if (fd >= 0) {
+				close(fd);
+			}
+		}
+		for (i = 1; i < n; i++) {
+			struct conn *c = conns[idx[i]];
+			if (!c)
+				continue;
+			if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+				char buf[65536];
+				ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+				if (r <= 0) {
+					drop(idx[i]);
+					continue;
+				}
+				if (c->in_len + (size_t)r > c->in_cap) {
+					c->in_cap = (c->in_len + (size_t)r) * 2;
+					c->in = realloc(c->in, c->in_cap);
+				}
+				memcpy(c->in + c->in_len, buf, (size_t)r);
+				c->in_len += (size_t)r;
+				c->last = now;
+			}
+			while (handle(c))
+				;
+			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now)) {
+				size_t want = c->drip_at ? 1 : c->out_len - c->out_off;
+				ssize_t w = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL);
+				if (w > 0) {
+					c->out_off += (size_t)w;
+					c->last = now;
+					if (c->drip_at)
+						c->drip_at = now + c->drip_ms;
+				} else if (w < 0 && errno != EAGAIN) {
+					drop(idx[i]);
+					continue;
+				}
+			}
+			if (c->out_off == c->out_len) {
+				c->out_off = c->out_len = 0;
+				c->drip_at = 0;
+				if (c->reset_after) {
+					struct linger lg = {1, 0};
+					setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+					drop(idx[i]);
+					continue;
+				}
+				if (c->close_after) {
+					drop(idx[i]);
+					continue;
+				}
+				while (handle(c))
+					;
+			}
+			if (idle_close_ms && c->out_len == 0 && now - c->last >= idle_close_ms) {
+				drop(idx[i]);
+				continue;
+			}
+		}
+	}
+}
