@@ -34,7 +34,8 @@ LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
 PROGS = $(B)/h1c-decode $(B)/h1c-get
 EXAMPLES = $(B)/io-counting
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
-             $(B)/test/test_headers $(B)/test/test_conformance
+             $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
+             $(B)/test/test_url
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests \
@@ -116,7 +117,7 @@ lint:
 	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 \
 		--inline-suppr --quiet -Iinclude -Ilib lib/ examples/
 	clang-tidy --quiet -checks='$(TIDY_CHECKS)' -warnings-as-errors='*' \
-		lib/*.c examples/h1c-decode.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
+		lib/*.c examples/h1c-decode.c examples/h1c-get.c examples/io-counting.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
 
 # ---- fuzzing ----------------------------------------------------------------
 

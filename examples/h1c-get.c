@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	long timeout = 0;
 
 	memset(&co, 0, sizeof(co));
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+	for (i = 1; i < argc && argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "-X") == 0 && v) {
@@ -167,10 +167,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(&o, 0, sizeof(o));
-	o.f = stdout;
 	if (outfile && strcmp(outfile, "-") == 0)
 		outfile = NULL;
-	if (outfile && !(o.f = fopen(outfile, "wb"))) {
+	o.f = outfile ? fopen(outfile, "wb") : stdout;
+	if (!o.f) {
 		perror(outfile);
 		h1c_client_free(c);
 		return 2;

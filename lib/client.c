@@ -312,14 +312,14 @@ static int on_event(struct xfer *t, struct cx *x, const struct h1c_event *ev)
 			return H1C_ECALLBACK;
 		break;
 	case H1C_EV_DATA:
-		if (t->discard)
+		if (t->discard || ev->len == 0)
 			break;
 		if (t->req->on_data) {
 			if (t->req->on_data(t->req->data_user, ev->data, ev->len))
 				return H1C_ECALLBACK;
 			break;
 		}
-		if (t->body_len + ev->len + 1 > t->body_cap) {
+		if (!t->body || t->body_len + ev->len + 1 > t->body_cap) {
 			size_t cap = t->body_cap ? t->body_cap : 4096;
 			char *b;
 			while (cap < t->body_len + ev->len + 1)

@@ -111,7 +111,6 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 {
 	size_t i, mark = c->out_len;
 	int err = 0, has_host = 0;
-	char num[48];
 	struct h1c__pending *q;
 
 	if (c->q_n == H1C__MAXQ)
@@ -168,6 +167,7 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 		 * expects one, says its length. */
 		if (r->body_size > 0 || strcmp(r->method, "POST") == 0 ||
 		    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0) {
+			char num[48];
 			snprintf(num, sizeof(num), "Content-Length: %lld\r\n", r->body_size);
 			err = err ? err : out_str(c, num);
 		}
@@ -183,7 +183,7 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 	}
 	q = &c->q[(c->q_head + c->q_n) % H1C__MAXQ];
 	memset(q, 0, sizeof(*q));
-	strcpy(q->method, r->method);
+	memcpy(q->method, r->method, strlen(r->method) + 1); /* checked to fit above */
 	q->user = r->user;
 	q->chunked = r->body_size < 0;
 	c->q_n++;
@@ -194,7 +194,6 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
 {
 	const struct h1c__pending *q;
-	char line[32];
 	int err = 0;
 
 	if (!c->q_n)
@@ -204,6 +203,7 @@ int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
 		return n ? out_put(c, data, n) : 0;
 	/* RFC 9112 section 7.1. */
 	if (n) {
+		char line[32];
 		snprintf(line, sizeof(line), "%zx\r\n", n);
 		err = out_str(c, line);
 		err = err ? err : out_put(c, data, n);
@@ -337,8 +337,6 @@ int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user)
 
 int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms)
 {
-	long long hint;
-
 	if (c->no_reuse || c->q_n || c->out_len)
 		return 0;
 	/* Keep-Alive: max=N in the last response is the number of requests
@@ -350,7 +348,7 @@ int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long l
 		return 0;
 	if (c->ka_timeout >= 0) {
 		/* Retire before the server does, with a safety margin. */
-		hint = c->ka_timeout * 1000;
+		long long hint = c->ka_timeout * 1000;
 		hint -= hint / 2 < 1000 ? hint / 2 : 1000;
 		if (idle_ms >= hint)
 			return 0;

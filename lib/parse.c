@@ -145,6 +145,39 @@ static int framing_field(const char *name, size_t n)
 	       H1C__LIT_EQ(name, n, "proxy-connection");
 }
 
+/*
+ * Replaces every obs-fold (CRLF, or a bare LF under the tolerance, and the
+ * spaces and tabs after it) in the values of h[0..n) with spaces, in place,
+ * and trims the values again. Runs only on a section that parsed whole, so
+ * a head parsed in pieces is never seen half rewritten, and the result does
+ * not depend on how the bytes arrived.
+ */
+static void unfold(char *buf, struct h1c_header *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *v = buf + (h[i].value - buf), *e = v + h[i].value_len, *w;
+		if (!memchr(v, '\n', h[i].value_len))
+			continue;
+		for (w = v; w < e; w++) {
+			if (*w == '\r') {
+				*w = ' ';
+			} else if (*w == '\n') {
+				*w = ' ';
+				while (w + 1 < e && (w[1] == ' ' || w[1] == '\t'))
+					*++w = ' ';
+			}
+		}
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		h[i].value = v;
+		h[i].value_len = (size_t)(e - v);
+	}
+}
+
 int h1c__parse_fields(char *buf, size_t len, size_t *pos, struct h1c_header *h,
                       size_t max, size_t *n, unsigned lenient, unsigned *used,
                       unsigned *flags, enum h1c__fields_ctx ctx)
@@ -153,7 +186,7 @@ int h1c__parse_fields(char *buf, size_t len, size_t *pos, struct h1c_header *h,
 	const char *p = buf + *pos;
 	const int ebad = ctx == H1C__FIELDS_HEAD ? H1C_EHEADER : H1C_ETRAILER;
 	size_t count = 0;
-	int err = 0;
+	int err = 0, folded = 0;
 
 	for (;;) {
 		const char *name, *value, *vend;
@@ -222,19 +255,15 @@ int h1c__parse_fields(char *buf, size_t len, size_t *pos, struct h1c_header *h,
 				p = next;
 				break;
 			}
-			/* obs-fold (RFC 9112 section 5.2): a user agent replaces it
-			 * with spaces; never allowed in a framing field. */
+			/* obs-fold (RFC 9112 section 5.2): never allowed in a framing
+			 * field; elsewhere the value runs on, and unfold() replaces
+			 * the fold with spaces once the whole section has parsed. */
 			if (framing_field(name, name_len))
 				return H1C_EOBSFOLD;
-			*flags |= H1C_RESP_FOLDED;
-			{
-				char *w = buf + (vend - buf);
-				while (w < buf + (next - buf))
-					*w++ = ' ';
-				while (w < end && (*w == ' ' || *w == '\t'))
-					*w++ = ' ';
-				p = w;
-			}
+			folded = 1;
+			p = next;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
 		}
 		/* Trailing OWS. */
 		while (vend > value && (vend[-1] == ' ' || vend[-1] == '\t'))
@@ -249,6 +278,11 @@ int h1c__parse_fields(char *buf, size_t len, size_t *pos, struct h1c_header *h,
 	}
 	*pos = (size_t)(p - buf);
 	*n = count;
+	if (folded) {
+		*flags |= H1C_RESP_FOLDED;
+		if (h)
+			unfold(buf, h, count);
+	}
 	return 0;
 }
 

@@ -113,6 +113,32 @@ static void test_obs_fold_replaced_in_place(void **state)
 	assert_false(resp.flags & H1C_RESP_LENIENT);
 }
 
+/* Found by fuzz_decode: a fold right after the colon gave "   a" when the
+ * head came whole but "a" when it came in pieces, because a pass over an
+ * unfinished head had already rewritten the fold. Folds are now rewritten
+ * only once the whole section has parsed. */
+static void test_obs_fold_same_whole_and_in_pieces(void **state)
+{
+	static const char in[] = "HTTP/1.1 200 OK\r\nX:\r\n \t a\r\n \tb \r\nY: z\r\n\r\n";
+	char buf[sizeof(in)];
+	size_t n = sizeof(in) - 1, k;
+	(void)state;
+	for (k = 0; k < n; k++) {
+		int r;
+		memcpy(buf, in, n);
+		if (k) {
+			r = h1c_parse_response(buf, k, 0, &resp, hs, 256, NULL);
+			assert_int_equal(r, H1C_EINCOMPLETE);
+			/* Nothing is rewritten while the head is unfinished. */
+			assert_memory_equal(buf, in, n);
+		}
+		r = h1c_parse_response(buf, n, k, &resp, hs, 256, NULL);
+		assert_int_equal(r, (int)n);
+		assert_view(hs[0].value, hs[0].value_len, "a    b");
+		assert_view(hs[1].value, hs[1].value_len, "z");
+	}
+}
+
 static void test_obs_fold_forbidden_in_framing_fields(void **state)
 {
 	(void)state;
@@ -284,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_last_len_skips_checked_bytes),
 		cmocka_unit_test(test_last_len_terminator_straddles),
 		cmocka_unit_test(test_obs_fold_replaced_in_place),
+		cmocka_unit_test(test_obs_fold_same_whole_and_in_pieces),
 		cmocka_unit_test(test_obs_fold_forbidden_in_framing_fields),
 		cmocka_unit_test(test_header_count_limit),
 		cmocka_unit_test(test_default_header_count_limit),
