@@ -181,6 +181,20 @@ H1C_API const struct h1c_header *h1c_header_find(const struct h1c_header *header
 H1C_API int h1c_header_has_token(const struct h1c_header *headers, size_t n,
                                  const char *name, const char *token);
 
+/*
+ * Returns 1 when headers[i] is a hop-by-hop field (RFC 9110 section 7.6.1):
+ * Connection, Proxy-Connection, Keep-Alive, TE, Trailer, Transfer-Encoding,
+ * Upgrade, Proxy-Authenticate, Proxy-Authorization, or a field named in a
+ * Connection (or Proxy-Connection) field of the same message; else 0.
+ */
+H1C_API int h1c_header_is_hop_by_hop(const struct h1c_header *headers, size_t n, size_t i);
+
+/*
+ * Removes the hop-by-hop fields from headers[0..n), keeping the order of
+ * the rest, for a caller that forwards a message. Returns the new count.
+ */
+H1C_API size_t h1c_headers_strip_hop_by_hop(struct h1c_header *headers, size_t n);
+
 enum h1c_framing_kind {
 	H1C_FRAMING_NONE = 0,   /* no body */
 	H1C_FRAMING_CHUNKED,    /* chunked transfer coding */

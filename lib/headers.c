@@ -22,6 +22,17 @@ int h1c__ieq(const char *s, size_t n, const char *name)
 	return name[n] == '\0';
 }
 
+/* Returns 1 when a[0..n) and b[0..n) are equal ignoring ASCII case. */
+static int memcmp_ci(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
 const struct h1c_header *h1c_header_find(const struct h1c_header *headers, size_t n,
                                          const char *name)
 {
@@ -92,4 +103,56 @@ int h1c_header_has_token(const struct h1c_header *headers, size_t n,
 				return 1;
 	}
 	return 0;
+}
+
+int h1c_header_is_hop_by_hop(const struct h1c_header *headers, size_t n, size_t i)
+{
+	static const char *const fixed[] = {
+		"connection", "proxy-connection", "keep-alive", "te", "trailer",
+		"transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization",
+	};
+	const struct h1c_header *h;
+	size_t k;
+
+	if (!headers || i >= n)
+		return 0;
+	h = &headers[i];
+	for (k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++)
+		if (h1c__ieq(h->name, h->name_len, fixed[k]))
+			return 1;
+	/* RFC 9110 section 7.6.1: the fields a Connection field names. */
+	for (k = 0; k < n; k++) {
+		const char *e;
+		size_t off = 0, elen;
+
+		if (!h1c__ieq(headers[k].name, headers[k].name_len, "connection") &&
+		    !h1c__ieq(headers[k].name, headers[k].name_len, "proxy-connection"))
+			continue;
+		while (h1c__list_next(headers[k].value, headers[k].value_len, &off, &e, &elen))
+			if (elen == h->name_len && memcmp_ci(e, h->name, elen))
+				return 1;
+	}
+	return 0;
+}
+
+size_t h1c_headers_strip_hop_by_hop(struct h1c_header *headers, size_t n)
+{
+	size_t i, kept = 0;
+
+	if (!headers)
+		return 0;
+	/* Kept fields are swapped to the front, so the array stays a
+	 * permutation of the original and every verdict still sees all the
+	 * Connection fields. */
+	for (i = 0; i < n; i++) {
+		if (h1c_header_is_hop_by_hop(headers, n, i))
+			continue;
+		if (kept != i) {
+			struct h1c_header t = headers[kept];
+			headers[kept] = headers[i];
+			headers[i] = t;
+		}
+		kept++;
+	}
+	return kept;
 }

@@ -12,8 +12,9 @@
  *   /status/CODE          that status (no body for 1xx, 204, 304)
  *   /echo                 the request body back
  *   /close                Connection: close, then closes
- *   /http10               an HTTP/1.0 response, kept alive only when the
- *                         request asked with Connection: keep-alive
+ *   /http10[?ka=0]        an HTTP/1.0 response, kept alive only when the
+ *                         request asked with Connection: keep-alive (never
+ *                         with ka=0)
  *   /reset                half a body, then a TCP reset
  *   /short                Content-Length 100, 50 bytes, then close
  *   /trickle?ms=M         10 bytes, one every M ms
@@ -313,7 +314,8 @@ static int handle(struct conn *c)
 	} else if (strcmp(target, "/close") == 0) {
 		respond(c, 200, "OK", NULL, "bye", 3, 1, 0);
 	} else if (strncmp(target, "/http10", 7) == 0) {
-		respond(c, 200, "OK", NULL, "old", 3, 0, keep10);
+		/* ?ka=0: an old server that never keeps a connection alive. */
+		respond(c, 200, "OK", NULL, "old", 3, 0, keep10 && !(q && strstr(q, "ka=0")));
 	} else if (strcmp(target, "/reset") == 0) {
 		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nContent-Length: 1000\r\n\r\nhalf", c->id);
 		c->reset_after = 1;

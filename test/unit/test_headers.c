@@ -3,7 +3,7 @@
  */
 #include "testutil.h"
 
-#define H(n, v) { n, sizeof(n) - 1, v, sizeof(v) - 1 }
+#define H(n, v) {n, sizeof(n) - 1, v, sizeof(v) - 1}
 
 static void test_find(void **state)
 {
@@ -40,11 +40,35 @@ static void test_has_token(void **state)
 	assert_int_equal(h1c_header_has_token(NULL, 3, "Connection", "te"), 0);
 }
 
+static void test_hop_by_hop(void **state)
+{
+	struct h1c_header hs[] = {
+		H("Date", "x"), H("Connection", "X-Private, close"), H("Keep-Alive", "timeout=5"),
+		H("x-private", "secret"), H("Content-Length", "3"), H("Transfer-Encoding", "chunked"),
+		H("Proxy-Connection", "X-Other"), H("X-Other", "1"), H("Server", "s"), H("TE", "trailers"),
+		H("Upgrade", "h2c"), H("Trailer", "X"), H("Proxy-Authenticate", "Basic"),
+	};
+	size_t n = sizeof(hs) / sizeof(hs[0]);
+	(void)state;
+	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 0), 0);
+	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 1), 1);
+	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 3), 1); /* named by Connection */
+	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 4), 0);
+	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 7), 1); /* named by Proxy-Connection */
+	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, n), 0);
+	n = h1c_headers_strip_hop_by_hop(hs, n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(hs[0].name, "Date", 4);
+	assert_memory_equal(hs[1].name, "Content-Length", 14);
+	assert_memory_equal(hs[2].name, "Server", 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_has_token),
+		cmocka_unit_test(test_hop_by_hop),
 	};
 	return cmocka_run_group_tests_name("headers", tests, NULL, NULL);
 }
