@@ -257,6 +257,7 @@ struct h1c_event {
 	int64_t range_last;              /* PART: last-byte, or -1 */
 	int64_t range_complete;          /* PART: complete-length, or -1 ('*' or absent) */
 };
+/* A field is meaningful only for the event types its comment names. */
 
 /*
  * An incremental body decoder. Public so that it can live on the caller's

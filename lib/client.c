@@ -608,8 +608,8 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 				replayed = 1;
 				continue;
 			}
-			if (!idempotent)
-				err = H1C_EUNANSWERED;
+			/* Not idempotent, or its body cannot be read again. */
+			err = H1C_EUNANSWERED;
 			goto fail;
 		}
 		cx_close(c, x);

@@ -492,13 +492,10 @@ int h1c_body_init(struct h1c_body *dec, const struct h1c_framing *f,
 /* Resets *ev to an event of the given type. */
 static H1C__INLINE void ev_set(struct h1c_event *ev, enum h1c_event_type type)
 {
+	static const struct h1c_event blank = {H1C_EV_NEED_MORE, NULL, 0, NULL, 0, 0, -1, -1, -1};
+
+	*ev = blank;
 	ev->type = type;
-	ev->data = NULL;
-	ev->len = 0;
-	ev->fields = NULL;
-	ev->num_fields = 0;
-	ev->part = 0;
-	ev->range_first = ev->range_last = ev->range_complete = -1;
 }
 
 /* Returns the value of a hex digit, or -1. */
@@ -583,24 +580,48 @@ static H1C__INLINE int chunk_data(struct h1c_body *d, const char *buf, size_t le
 	d->remain_ -= n;
 	if (!d->remain_)
 		d->state_ = S_DATA_CR;
-	ev_set(ev, H1C_EV_DATA);
+	/* Once per chunk: only what a DATA event means is written. */
+	ev->type = H1C_EV_DATA;
 	ev->data = buf + i;
 	ev->len = n;
+	ev->fields = NULL;
+	ev->num_fields = 0;
+	ev->part = 0;
 	return (int)(i + n);
 }
 
 /* Decodes the chunked framing (RFC 9112 section 7.1). */
-static int decode_chunked(struct h1c_body *d, char *buf, size_t len, struct h1c_event *ev)
+static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
+                                      struct h1c_event *ev)
 {
 	size_t i = 0;
 
+	/* Fast path for the common shape "CRLF HEX CRLF data" from the end of
+	 * one chunk's data to the start of the next one's, taken once per
+	 * call; anything else (extensions, the last chunk, a line cut short
+	 * by the end of the input) takes the byte-wise path below. */
+	if (d->state_ == S_DATA_CR && len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
+		size_t j = 2, lim = len - 2 > 15 ? 17 : len;
+		uint64_t size = 0;
+		int v;
+		while (j < lim && (v = hexval((unsigned char)buf[j])) >= 0) {
+			size = size << 4 | (uint64_t)v;
+			j++;
+		}
+		if (j > 2 && j + 2 < len && buf[j] == '\r' && buf[j + 1] == '\n' && size) {
+			d->remain_ = size;
+			d->state_ = S_DATA;
+			return chunk_data(d, buf, len, j + 2, ev);
+		}
+		i = 2;
+		d->state_ = S_SIZE;
+		d->digits_ = 0;
+		d->ext_len_ = 0;
+	}
 	while (i < len) {
 		unsigned char c;
 		int v;
 
-		/* Fast path for the common shapes "CRLF" after data and
-		 * "HEX CRLF" with no extension; anything else, or a line cut
-		 * short by the end of the input, takes the byte-wise path. */
 		if (d->state_ == S_DATA_CR && len - i >= 2 && buf[i] == '\r' && buf[i + 1] == '\n') {
 			i += 2;
 			d->state_ = S_SIZE;
@@ -1029,6 +1050,11 @@ int h1c_body_decode(struct h1c_body *dec, char *buf, size_t len, struct h1c_even
 		return H1C_EINVAL;
 	if (len > (size_t)INT32_MAX)
 		len = (size_t)INT32_MAX;
+	/* The hot case first: the next chunk of a chunked body. */
+	if (dec->state_ >= S_SIZE && dec->state_ <= S_TRAILERS)
+		return decode_chunked(dec, buf, len, ev);
+	if (dec->kind_ == H1C_FRAMING_BYTERANGES && dec->state_ != S_DONE)
+		return decode_byteranges(dec, buf, len, ev);
 	switch (dec->state_) {
 	case S_DONE:
 		ev_set(ev, H1C_EV_DONE);
@@ -1055,11 +1081,8 @@ int h1c_body_decode(struct h1c_body *dec, char *buf, size_t len, struct h1c_even
 		ev->len = len;
 		return (int)len;
 	default:
-		break;
+		return H1C_EINVAL;
 	}
-	if (dec->kind_ == H1C_FRAMING_CHUNKED)
-		return decode_chunked(dec, buf, len, ev);
-	return decode_byteranges(dec, buf, len, ev);
 }
 
 int h1c_body_eof(struct h1c_body *dec)
