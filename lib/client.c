@@ -504,6 +504,16 @@ static int exchange(struct xfer *t, struct cx *x, const struct h1c__url *u, int 
 	}
 	if (has_body) {
 		err = send_body(t, x);
+		if (err == H1C_EIO) {
+			/* The server may have answered and closed without reading
+			 * the body (413, 401...): its response is worth more than the
+			 * write error. */
+			int r;
+			x->conn.no_reuse = 1;
+			r = pump(t, x, h1c__now_ms() + c->o.idle_timeout_ms, 0);
+			if (r == 1)
+				return 0;
+		}
 		if (err)
 			return err;
 	}

@@ -15,6 +15,7 @@
  *   /http10[?ka=0]        an HTTP/1.0 response, kept alive only when the
  *                         request asked with Connection: keep-alive (never
  *                         with ka=0)
+ *   /reject               413 at once, closing without reading the body
  *   /reset                half a body, then a TCP reset
  *   /short                Content-Length 100, 50 bytes, then close
  *   /trickle?ms=M         10 bytes, one every M ms
@@ -263,6 +264,13 @@ static int handle(struct conn *c)
 		}
 		if (strncmp(mode, "normal", 6) == 0)
 			put(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
+	if (strcmp(target, "/reject") == 0) {
+		/* Answers before the body and closes without reading it. */
+		c->served++;
+		respond(c, 413, "Content Too Large", NULL, "rejected", 8, 1, 0);
+		c->in_len = 0;
+		return 1;
 	}
 	blen = body_ready(c, head_len, cl, chunked, &total);
 	if (blen == -1)
