@@ -122,7 +122,7 @@ lint:
 # ---- fuzzing ----------------------------------------------------------------
 
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS = decode
+FUZZ_TARGETS = decode conn
 $(B)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(LIB_SRC) lib/internal.h include/h1c.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib $(FUZZ_FLAGS) \

@@ -216,7 +216,7 @@ int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
 
 void h1c__conn_output(const struct h1c__conn *c, const char **p, size_t *n)
 {
-	*p = c->out + c->out_off;
+	*p = c->out ? c->out + c->out_off : "";
 	*n = c->out_len - c->out_off;
 }
 
@@ -271,6 +271,14 @@ void h1c__conn_filled(struct h1c__conn *c, size_t n)
 		c->got_bytes = 1;
 }
 
+/* The unconsumed input (a valid pointer even before the first byte). */
+static char *input(struct h1c__conn *c)
+{
+	static char none[1];
+
+	return c->in ? c->in + c->in_off : none;
+}
+
 /* Bookkeeping when a final response has ended. */
 static void response_done(struct h1c__conn *c)
 {
@@ -305,7 +313,7 @@ int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user)
 	}
 	method = c->q[c->q_head].method;
 	*user = c->q[c->q_head].user;
-	n = h1c_reader_feed(&c->rd, c->in + c->in_off, c->in_len - c->in_off, method, ev);
+	n = h1c_reader_feed(&c->rd, input(c), c->in_len - c->in_off, method, ev);
 	if (n < 0) {
 		c->no_reuse = 1;
 		return n;
@@ -325,7 +333,7 @@ int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user)
 
 	c->no_reuse = 1;
 	*user = c->q_n ? c->q[c->q_head].user : NULL;
-	err = h1c_reader_eof(&c->rd, c->in + c->in_off, c->in_len - c->in_off, ev);
+	err = h1c_reader_eof(&c->rd, input(c), c->in_len - c->in_off, ev);
 	if (err)
 		return err;
 	if (ev->type == H1C_EV_DONE && c->q_n)
