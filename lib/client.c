@@ -508,10 +508,8 @@ static int exchange(struct xfer *t, struct cx *x, const struct h1c__url *u, int 
 			/* The server may have answered and closed without reading
 			 * the body (413, 401...): its response is worth more than the
 			 * write error. */
-			int r;
 			x->conn.no_reuse = 1;
-			r = pump(t, x, h1c__now_ms() + c->o.idle_timeout_ms, 0);
-			if (r == 1)
+			if (pump(t, x, h1c__now_ms() + c->o.idle_timeout_ms, 0) == 1)
 				return 0;
 		}
 		if (err)
