@@ -35,7 +35,7 @@ PROGS = $(B)/h1c-decode $(B)/h1c-get
 EXAMPLES = $(B)/io-counting
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
-             $(B)/test/test_url
+             $(B)/test/test_url $(B)/test/test_transport
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests \

@@ -121,6 +121,12 @@ long long h1c__now_ms(void);
  */
 int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd);
 
+struct addrinfo;
+/* The race of h1c__connect() over resolved addresses, in resolver order:
+ * families alternate, a new attempt starts every 250 ms while earlier ones
+ * are still connecting, a refused address makes way for the next at once. */
+int h1c__connect_race(struct addrinfo *res, int timeout_ms, int *fd);
+
 /* ---- conn.c ----------------------------------------------------------------- */
 
 #define H1C__MAXQ 64 /* requests in flight on one connection */

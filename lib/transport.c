@@ -96,23 +96,14 @@ static size_t interleave(struct addrinfo *res, struct addrinfo **list, size_t ma
 	return n;
 }
 
-int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd_out)
+int h1c__connect_race(struct addrinfo *res, int timeout_ms, int *fd_out)
 {
-	struct addrinfo hints, *res = NULL, *list[MAX_ATTEMPTS];
+	struct addrinfo *list[MAX_ATTEMPTS];
 	struct pollfd pfd[MAX_ATTEMPTS];
-	char service[8];
 	long long deadline = h1c__now_ms() + timeout_ms, next_start = 0;
 	size_t n, started = 0, live = 0, i;
 	int rc, result = H1C_ECONNECT;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(service, sizeof(service), "%u", port);
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc != 0 || !res)
-		return H1C_ERESOLVE;
 	n = interleave(res, list, MAX_ATTEMPTS);
 
 	for (;;) {
@@ -173,8 +164,26 @@ int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd_out)
 out:
 	for (i = 0; i < live; i++)
 		close(pfd[i].fd);
-	freeaddrinfo(res);
 	return result;
+}
+
+int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd_out)
+{
+	struct addrinfo hints, *res = NULL;
+	char service[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0 || !res)
+		return H1C_ERESOLVE;
+	rc = h1c__connect_race(res, timeout_ms, fd_out);
+	freeaddrinfo(res);
+	return rc;
 }
 
 /* ---- the plain-socket vtable ---------------------------------------------- */
