@@ -200,57 +200,72 @@ static double now(void)
 }
 
 #define COPIES 32
+#define ROUNDS 25
 
-/* Returns the best seconds per response over several rounds. */
-static double measure(const struct bcase *c, int (*fn)(const struct bcase *, char *), int in_place)
+/* Per-parser state for the interleaved measurement of one case. */
+struct slot {
+	int (*fn)(const struct bcase *, char *);
+	int in_place;
+	char *copies[COPIES];
+	size_t per_round;
+	double best;
+};
+
+/* Times one batch of per_round responses; returns seconds. */
+static double batch(const struct bcase *c, struct slot *s)
 {
-	static char *copies[COPIES];
-	double best = 1e30;
-	size_t per_round = 1, i;
+	double total = 0;
+	size_t done = 0, i;
+
+	while (done < s->per_round) {
+		size_t n = s->per_round - done < COPIES ? s->per_round - done : COPIES;
+		double t0 = now();
+		for (i = 0; i < n; i++)
+			s->fn(c, s->copies[i]);
+		total += now() - t0;
+		if (s->in_place) /* outside the timed region */
+			for (i = 0; i < n; i++)
+				memcpy(s->copies[i], c->buf, c->len);
+		done += n;
+	}
+	return total;
+}
+
+/*
+ * Measures every parser on one case. The rounds are interleaved (each round
+ * times every parser once, in turn) and the best round of each counts, so a
+ * slow spell of the machine does not fall on one parser only.
+ */
+static void measure_case(const struct bcase *c, struct slot *slots, size_t np)
+{
+	size_t j, i;
 	int round;
 
-	for (i = 0; i < COPIES; i++) {
-		copies[i] = realloc(copies[i], c->len + 1);
-		if (!copies[i])
-			exit(2);
-		memcpy(copies[i], c->buf, c->len);
-	}
-	if (fn(c, copies[0]) != 0) {
-		fprintf(stderr, "bench: a parser failed on %s\n", c->name);
-		exit(1);
-	}
-	memcpy(copies[0], c->buf, c->len);
-	/* Calibrate to about 50 ms per round. */
-	for (;;) {
-		double t0 = now(), t;
-		for (i = 0; i < per_round; i++)
-			fn(c, copies[i % COPIES]);
-		t = now() - t0;
-		if (in_place)
-			for (i = 0; i < COPIES; i++)
-				memcpy(copies[i], c->buf, c->len);
-		if (t > 0.05)
-			break;
-		per_round *= 2;
-	}
-	for (round = 0; round < 7; round++) {
-		double total = 0;
-		size_t done = 0;
-		while (done < per_round) {
-			size_t batch = per_round - done < COPIES ? per_round - done : COPIES;
-			double t0 = now();
-			for (i = 0; i < batch; i++)
-				fn(c, copies[i]);
-			total += now() - t0;
-			if (in_place)
-				for (i = 0; i < batch; i++)
-					memcpy(copies[i], c->buf, c->len);
-			done += batch;
+	for (j = 0; j < np; j++) {
+		struct slot *s = &slots[j];
+		for (i = 0; i < COPIES; i++) {
+			s->copies[i] = realloc(s->copies[i], c->len + 1);
+			if (!s->copies[i])
+				exit(2);
+			memcpy(s->copies[i], c->buf, c->len);
 		}
-		if (total / (double)per_round < best)
-			best = total / (double)per_round;
+		if (s->fn(c, s->copies[0]) != 0) {
+			fprintf(stderr, "bench: a parser failed on %s\n", c->name);
+			exit(1);
+		}
+		memcpy(s->copies[0], c->buf, c->len);
+		/* Calibrate to about 20 ms per batch. */
+		for (s->per_round = 1; s->per_round < (1u << 30); s->per_round *= 2)
+			if (batch(c, s) > 0.02)
+				break;
+		s->best = 1e30;
 	}
-	return best;
+	for (round = 0; round < ROUNDS; round++)
+		for (j = 0; j < np; j++) {
+			double t = batch(c, &slots[j]) / (double)slots[j].per_round;
+			if (t < slots[j].best)
+				slots[j].best = t;
+		}
 }
 
 int main(void)
@@ -297,11 +312,22 @@ int main(void)
 	make_chunked(&cases[3], "chunked-100B", 100, 25600);
 	make_chunked(&cases[4], "chunked-16KiB", 16384, 262144);
 
-	for (i = 0; i < 5; i++)
-		for (j = 0; j < NP; j++)
-			secs[i][j] = measure(&cases[i], parsers[j].fn, parsers[j].in_place);
+	for (i = 0; i < 5; i++) {
+		struct slot slots[NP];
+		memset(slots, 0, sizeof(slots));
+		for (j = 0; j < NP; j++) {
+			slots[j].fn = parsers[j].fn;
+			slots[j].in_place = parsers[j].in_place;
+		}
+		measure_case(&cases[i], slots, NP);
+		for (j = 0; j < NP; j++) {
+			secs[i][j] = slots[j].best;
+			for (size_t k = 0; k < COPIES; k++)
+				free(slots[j].copies[k]);
+		}
+	}
 
-	printf("h1c %s parser benchmark (best of 7 rounds, same run, -O2)\n", h1c_version());
+	printf("h1c %s parser benchmark (best of %d interleaved rounds, one run, -O2)\n", h1c_version(), ROUNDS);
 	printf("h1c-reader: h1c_reader_feed (head, framing decision, keep-alive verdict, body)\n");
 	printf("h1c-lowlevel: h1c_parse_response + h1c_body_decode, as picohttpparser is used\n");
 	printf("ratios: peer time / h1c time (> 1: h1c is faster)\n\n");

@@ -12,9 +12,6 @@
 #include "internal.h"
 
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* RFC 9110 section 5.6.2: tchar. */
 const unsigned char h1c__tchar[256] = {
@@ -82,22 +79,6 @@ static H1C__INLINE const char *scan_value(const char *p, const char *end, unsign
                                           unsigned *used, int *err)
 {
 	for (;;) {
-#if defined(__SSE2__)
-		/* Sixteen bytes at a time: a control byte is one <= 0x1f
-		 * (unsigned) or 0x7f. */
-		while (end - p >= 16) {
-			const __m128i lim = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			__m128i ctl = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, lim), v),
-			                           _mm_cmpeq_epi8(v, del));
-			int m = _mm_movemask_epi8(ctl);
-			if (m) {
-				p += __builtin_ctz((unsigned)m);
-				break;
-			}
-			p += 16;
-		}
-#endif
 		while (end - p >= 8) {
 			uint64_t v, m;
 			memcpy(&v, p, 8);
