@@ -99,7 +99,7 @@ sanitize:
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time
-BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev
+BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind
 deps:
 	@sh test/install-deps $(DEPS)
 
@@ -155,6 +155,7 @@ $(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
 bench: bench-deps
 	$(MAKE) $(B)/bench/bench_parse
 	$(B)/bench/bench_parse
+	@sh bench/instr.sh $(B)/bench/bench_parse
 
 # ---- demo -------------------------------------------------------------------
 

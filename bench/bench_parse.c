@@ -268,7 +268,7 @@ static void measure_case(const struct bcase *c, struct slot *slots, size_t np)
 		}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const char nginx_head[] =
 		"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 22 Nov 2026 20:00:00 GMT\r\n"
@@ -312,6 +312,36 @@ int main(void)
 	make_chunked(&cases[3], "chunked-100B", 100, 25600);
 	make_chunked(&cases[4], "chunked-16KiB", 16384, 262144);
 
+	/* "--run CASE PARSER N": N responses, no timing, for bench/instr.sh
+	 * to count instructions under callgrind. */
+	if (argc == 5 && strcmp(argv[1], "--run") == 0) {
+		size_t ci = strtoul(argv[2], NULL, 10), pi = strtoul(argv[3], NULL, 10);
+		size_t k, n = strtoul(argv[4], NULL, 10);
+		char *copy;
+		if (ci >= 5 || pi >= NP)
+			return 2;
+		copy = malloc(cases[ci].len + 1);
+		if (!copy)
+			return 2;
+		memcpy(copy, cases[ci].buf, cases[ci].len);
+		for (k = 0; k < n; k++) {
+			/* Only an in-place decoder needs fresh input each time; the
+			 * copy is then part of what it costs. */
+			if (parsers[pi].in_place)
+				memcpy(copy, cases[ci].buf, cases[ci].len);
+			if (parsers[pi].fn(&cases[ci], copy) != 0)
+				return 1;
+		}
+		free(copy);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--names") == 0) {
+		for (i = 0; i < 5; i++)
+			printf("case %zu %s\n", i, cases[i].name);
+		for (j = 0; j < NP; j++)
+			printf("parser %zu %s\n", j, parsers[j].name);
+		return 0;
+	}
 	for (i = 0; i < 5; i++) {
 		struct slot slots[NP];
 		memset(slots, 0, sizeof(slots));
