@@ -306,7 +306,7 @@ static int handle(struct conn *c)
 			size_t k = n - done < size ? n - done : size, i;
 			putf(c, "%zx\r\n", k);
 			for (i = 0; i < k; i++)
-				put(c, "0123456789" + (done + i) % 10, 1);
+				put(c, &"0123456789"[(done + i) % 10], 1);
 			put(c, "\r\n", 2);
 			done += k;
 		}
