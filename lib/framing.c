@@ -37,6 +37,7 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
 /* What one pass over the header fields gathers for the decision. */
 struct facts {
 	int cl_seen, cl_err;     /* Content-Length: any field; first fault */
+	int cl_seen_value;       /* a value was taken */
 	uint64_t cl;
 	int te_field, te_err;    /* Transfer-Encoding: any field; first fault */
 	int te_any, te_chunked, te_last_chunked;
@@ -56,17 +57,31 @@ static void fact_content_length(struct facts *f, const struct h1c_header *h)
 
 	if (f->cl_err)
 		return;
+	/* The common case, one plain number, without the list machinery. */
+	if (h->value_len && h->value_len <= 19 && h->value[0] >= '0' && h->value[0] <= '9' &&
+	    !memchr(h->value, ',', h->value_len)) {
+		uint64_t v;
+		f->cl_seen = 1;
+		if (parse_u64(h->value, h->value_len, &v))
+			f->cl_err = H1C_ECONTENTLENGTH;
+		else if (f->cl != v && f->cl_seen_value)
+			f->cl_err = H1C_ECLCONFLICT;
+		else
+			f->cl = v;
+		f->cl_seen_value = 1;
+		return;
+	}
 	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
 		uint64_t v;
 		if (parse_u64(e, elen, &v)) {
 			f->cl_err = H1C_ECONTENTLENGTH;
 			return;
 		}
-		if (f->cl_seen && v != f->cl) {
+		if (f->cl_seen_value && v != f->cl) {
 			f->cl_err = H1C_ECLCONFLICT;
 			return;
 		}
-		f->cl_seen = 1;
+		f->cl_seen = f->cl_seen_value = 1;
 		f->cl = v;
 		elems++;
 	}
@@ -125,9 +140,17 @@ bad:
 /* The close and keep-alive tokens of a Connection field. */
 static void fact_connection(struct facts *f, const struct h1c_header *h)
 {
-	const char *e;
-	size_t off = 0, elen;
+	const char *e = h->value;
+	size_t off = 0, elen = h->value_len;
 
+	/* One token (the value is already trimmed): no list to walk. */
+	if (!memchr(e, ',', elen) && !memchr(e, '"', elen)) {
+		if (H1C__LIT_EQ(e, elen, "close"))
+			f->close_tok = 1;
+		else if (H1C__LIT_EQ(e, elen, "keep-alive"))
+			f->ka_tok = 1;
+		return;
+	}
 	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
 		if (H1C__LIT_EQ(e, elen, "close"))
 			f->close_tok = 1;
