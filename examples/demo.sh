@@ -10,8 +10,13 @@ out=$(mktemp)
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
 i=0
-while [ ! -s "$out" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
-port=$(awk '{print $2}' "$out")
+port=
+while [ -z "$port" ] && [ $i -lt 500 ]; do
+	port=$(awk '$1 == "port" {print $2}' "$out")
+	[ -n "$port" ] || sleep 0.01
+	i=$((i + 1))
+done
+[ -n "$port" ] || { echo "demo: the origin did not start" >&2; exit 1; }
 u=http://127.0.0.1:$port
 echo "== h1c-get -i: three requests to the loopback origin on port $port"
 "$B/h1c-get" -i "$u/" "$u/bytes/26" "$u/chunked/20?size=6" | tr -d '\r'
