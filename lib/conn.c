@@ -227,16 +227,22 @@ void h1c__conn_written(struct h1c__conn *c, size_t n)
 		c->out_off = c->out_len = 0;
 }
 
+/* Moves the unconsumed input to the front of its buffer. Views from
+ * earlier events die here. */
+static void compact(struct h1c__conn *c)
+{
+	if (!c->in_off)
+		return;
+	memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+	c->in_len -= c->in_off;
+	c->in_off = 0;
+}
+
 int h1c__conn_feed(struct h1c__conn *c, const char *p, size_t n)
 {
 	int err;
 
-	/* Views from earlier events die here: unconsumed bytes move down. */
-	if (c->in_off) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
+	compact(c);
 	err = buf_reserve(&c->in, &c->in_cap, c->in_len, n);
 	if (err)
 		return err;
@@ -249,13 +255,9 @@ int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n)
 {
 	int err;
 
-	if (c->in_off && c->in_off == c->in_len)
-		c->in_off = c->in_len = 0;
-	if (c->in_off > c->in_cap / 2) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
+	/* Move only when it frees much: a read lands after what is kept. */
+	if (c->in_off == c->in_len || c->in_off > c->in_cap / 2)
+		compact(c);
 	err = buf_reserve(&c->in, &c->in_cap, c->in_len, want);
 	if (err)
 		return err;
