@@ -433,22 +433,17 @@ static int send_body(struct xfer *t, struct cx *x)
 static void request_target(const struct h1c_client *c, const struct h1c__url *u, char *buf,
                            size_t size, struct h1c__req *r, char *host, size_t host_size)
 {
+	/* A URL with no path, or only a query, gets the "/" it lacks. */
+	const char *slash = u->has_path ? "" : "/";
+
 	if (u->port == 80)
 		snprintf(host, host_size, u->ipv6 ? "[%s]" : "%s", u->host);
 	else
 		snprintf(host, host_size, u->ipv6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
 	r->host = host;
-	if (c->has_proxy) {
-		/* RFC 9112 section 3.2.2: absolute-form to a proxy. */
-		if (u->path_len == 0 || !u->has_path)
-			snprintf(buf, size, "http://%s/%.*s", host, (int)u->path_len, u->path);
-		else
-			snprintf(buf, size, "http://%s%.*s", host, (int)u->path_len, u->path);
-	} else if (!u->has_path) {
-		snprintf(buf, size, "/%.*s", (int)u->path_len, u->path);
-	} else {
-		snprintf(buf, size, "%.*s", (int)u->path_len, u->path);
-	}
+	/* RFC 9112 section 3.2: absolute-form to a proxy, origin-form else. */
+	snprintf(buf, size, "%s%s%s%.*s", c->has_proxy ? "http://" : "", c->has_proxy ? host : "",
+	         slash, (int)u->path_len, u->path);
 	r->target = buf;
 	r->target_len = strlen(buf);
 }
@@ -459,13 +454,14 @@ static int exchange(struct xfer *t, struct cx *x, const struct h1c__url *u, int 
 	const struct h1c_request *q = t->req;
 	struct h1c_client *c = t->c;
 	struct h1c__req r;
-	char host[300];
+	char host[300], small[512];
 	char *target;
 	size_t tsize = u->path_len + sizeof(host) + 16;
 	long long deadline;
 	int err, has_body;
 
-	target = malloc(tsize);
+	/* Most targets fit on the stack: no allocation per request. */
+	target = tsize <= sizeof(small) ? small : malloc(tsize);
 	if (!target)
 		return H1C_ENOMEM;
 	memset(&r, 0, sizeof(r));
@@ -480,7 +476,8 @@ static int exchange(struct xfer *t, struct cx *x, const struct h1c__url *u, int 
 	r.expect = expect && has_body;
 	t->expect = r.expect;
 	err = h1c__conn_request(&x->conn, &r);
-	free(target);
+	if (target != small)
+		free(target);
 	if (err)
 		return err;
 	err = flush(c, x);
@@ -607,8 +604,7 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 		free(t.body);
 		/* The keep-alive race: a reused connection failed before any
 		 * byte of the response came back. */
-		if (reused && !x->conn.got_bytes && !t.any_head &&
-		    (err == H1C_EIO || err == H1C_ETRUNCATED)) {
+		if (reused && !x->conn.got_bytes && (err == H1C_EIO || err == H1C_ETRUNCATED)) {
 			cx_close(c, x);
 			h1c_result_free(res);
 			if (idempotent && !req->body_read && attempt == 0) {

@@ -30,21 +30,16 @@ static int buf_reserve(char **p, size_t *cap, size_t len, size_t n)
 	return 0;
 }
 
-/* Appends to the output. */
-static int out_put(struct h1c__conn *c, const void *p, size_t n)
+/* Appends to output for which room was reserved. */
+static void put(struct h1c__conn *c, const void *p, size_t n)
 {
-	int err = buf_reserve(&c->out, &c->out_cap, c->out_len, n);
-
-	if (err)
-		return err;
 	memcpy(c->out + c->out_len, p, n);
 	c->out_len += n;
-	return 0;
 }
 
-static int out_str(struct h1c__conn *c, const char *s)
+static void put_str(struct h1c__conn *c, const char *s)
 {
-	return out_put(c, s, strlen(s));
+	put(c, s, strlen(s));
 }
 
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy)
@@ -109,8 +104,8 @@ static int token_ok(const char *s, size_t n)
 
 int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 {
-	size_t i, mark = c->out_len;
-	int err = 0, has_host = 0;
+	size_t i, need;
+	int err, has_host = 0;
 	struct h1c__pending *q;
 
 	if (c->q_n == H1C__MAXQ)
@@ -137,30 +132,38 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 			has_host = 1;
 	}
 
-	err = out_str(c, r->method);
-	err = err ? err : out_put(c, " ", 1);
-	err = err ? err : out_put(c, r->target, r->target_len);
-	err = err ? err : out_str(c, " HTTP/1.1\r\n");
+	/* Room for the whole head at once, so the writes below cannot fail:
+	 * the caller's pieces, and 160 bytes for the fields we add (135 at most). */
+	need = strlen(r->method) + r->target_len + strlen(r->host) + 160;
+	for (i = 0; i < r->num_headers; i++)
+		need += r->headers[i].name_len + r->headers[i].value_len + 4;
+	err = buf_reserve(&c->out, &c->out_cap, c->out_len, need);
+	if (err)
+		return err;
+	put_str(c, r->method);
+	put(c, " ", 1);
+	put(c, r->target, r->target_len);
+	put_str(c, " HTTP/1.1\r\n");
 	if (!has_host) {
-		err = err ? err : out_str(c, "Host: ");
-		err = err ? err : out_str(c, r->host);
-		err = err ? err : out_str(c, "\r\n");
+		put_str(c, "Host: ");
+		put_str(c, r->host);
+		put_str(c, "\r\n");
 	}
-	for (i = 0; i < r->num_headers && !err; i++) {
+	for (i = 0; i < r->num_headers; i++) {
 		const struct h1c_header *h = &r->headers[i];
-		err = out_put(c, h->name, h->name_len);
-		err = err ? err : out_put(c, ": ", 2);
-		err = err ? err : out_put(c, h->value, h->value_len);
-		err = err ? err : out_put(c, "\r\n", 2);
+		put(c, h->name, h->name_len);
+		put(c, ": ", 2);
+		put(c, h->value, h->value_len);
+		put(c, "\r\n", 2);
 	}
 	/* RFC 9112 section 9.3: state persistence explicitly; old proxies
 	 * need Proxy-Connection as well. */
 	if (r->close) {
-		err = err ? err : out_str(c, "Connection: close\r\n");
+		put_str(c, "Connection: close\r\n");
 	} else {
-		err = err ? err : out_str(c, "Connection: keep-alive\r\n");
+		put_str(c, "Connection: keep-alive\r\n");
 		if (c->opt.flags & H1C_OPT_VIA_PROXY)
-			err = err ? err : out_str(c, "Proxy-Connection: keep-alive\r\n");
+			put_str(c, "Proxy-Connection: keep-alive\r\n");
 	}
 	if (r->body_size >= 0) {
 		/* RFC 9110 section 8.6: a body of known size, or a method that
@@ -169,18 +172,14 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 		    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0) {
 			char num[48];
 			snprintf(num, sizeof(num), "Content-Length: %lld\r\n", r->body_size);
-			err = err ? err : out_str(c, num);
+			put_str(c, num);
 		}
 	} else {
-		err = err ? err : out_str(c, "Transfer-Encoding: chunked\r\n");
+		put_str(c, "Transfer-Encoding: chunked\r\n");
 	}
 	if (r->expect)
-		err = err ? err : out_str(c, "Expect: 100-continue\r\n");
-	err = err ? err : out_put(c, "\r\n", 2);
-	if (err) {
-		c->out_len = mark;
-		return err;
-	}
+		put_str(c, "Expect: 100-continue\r\n");
+	put(c, "\r\n", 2);
 	q = &c->q[(c->q_head + c->q_n) % H1C__MAXQ];
 	memset(q, 0, sizeof(*q));
 	memcpy(q->method, r->method, strlen(r->method) + 1); /* checked to fit above */
@@ -194,24 +193,31 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
 {
 	const struct h1c__pending *q;
-	int err = 0;
+	int err;
 
 	if (!c->q_n)
 		return H1C_EINVAL;
 	q = &c->q[(c->q_head + c->q_n - 1) % H1C__MAXQ];
-	if (!q->chunked)
-		return n ? out_put(c, data, n) : 0;
-	/* RFC 9112 section 7.1. */
+	/* Room for the data and, when chunked, its framing. */
+	err = buf_reserve(&c->out, &c->out_cap, c->out_len, n + 32);
+	if (err)
+		return err;
+	if (!q->chunked) {
+		if (n)
+			put(c, data, n);
+		return 0;
+	}
+	/* RFC 9112 section 7.1: size line, data, CRLF; "0" CRLF CRLF last. */
 	if (n) {
 		char line[32];
 		snprintf(line, sizeof(line), "%zx\r\n", n);
-		err = out_str(c, line);
-		err = err ? err : out_put(c, data, n);
-		err = err ? err : out_put(c, "\r\n", 2);
+		put_str(c, line);
+		put(c, data, n);
+		put(c, "\r\n", 2);
 	}
 	if (last)
-		err = err ? err : out_put(c, "0\r\n\r\n", 5);
-	return err;
+		put(c, "0\r\n\r\n", 5);
+	return 0;
 }
 
 void h1c__conn_output(const struct h1c__conn *c, const char **p, size_t *n)
@@ -304,8 +310,7 @@ int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user)
 
 	*user = NULL;
 	if (!c->q_n) {
-		memset(ev, 0, sizeof(*ev));
-		ev->type = H1C_EV_NEED_MORE;
+		h1c__ev_set(ev, H1C_EV_NEED_MORE);
 		/* Bytes nobody asked for (a stray 408, say): never reuse. */
 		if (c->in_len > c->in_off) {
 			c->no_reuse = 1;

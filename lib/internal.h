@@ -53,6 +53,15 @@ static inline int h1c__lit_eq(const char *s, size_t n, const char *lit, size_t l
 /* h1c__lit_eq() with a string literal. */
 #define H1C__LIT_EQ(s, n, lit) h1c__lit_eq((s), (n), lit, sizeof(lit) - 1)
 
+/* Resets *ev to an empty event of the given type (no views, ranges -1). */
+static inline void h1c__ev_set(struct h1c_event *ev, enum h1c_event_type type)
+{
+	static const struct h1c_event blank = {H1C_EV_NEED_MORE, NULL, 0, NULL, 0, 0, -1, -1, -1};
+
+	*ev = blank;
+	ev->type = type;
+}
+
 /* Effective limits: options with every 0 replaced by its default. */
 void h1c__options(struct h1c_options *out, const struct h1c_options *in);
 

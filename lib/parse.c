@@ -412,20 +412,17 @@ int h1c_parse_response(char *buf, size_t len, size_t last_len,
                        struct h1c_response *resp, struct h1c_header *headers,
                        size_t headers_cap, const struct h1c_options *opt)
 {
-	size_t max_size = H1C_DEFAULT_MAX_HEAD_SIZE, max = H1C_DEFAULT_MAX_HEADERS;
-	unsigned lenient = 0;
-	size_t plen = len;
+	struct h1c_options o;
+	size_t max_size, max, plen = len;
+	unsigned lenient;
 	int r;
 
 	if (!buf || !resp || (!headers && headers_cap))
 		return H1C_EINVAL;
-	if (opt) {
-		if (opt->max_head_size)
-			max_size = opt->max_head_size;
-		if (opt->max_headers)
-			max = opt->max_headers;
-		lenient = opt->lenient;
-	}
+	h1c__options(&o, opt);
+	max_size = o.max_head_size;
+	max = o.max_headers;
+	lenient = o.lenient;
 	if (max_size > (size_t)INT32_MAX)
 		max_size = (size_t)INT32_MAX;
 	if (headers && headers_cap < max)

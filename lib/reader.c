@@ -22,6 +22,13 @@ int h1c_reader_init(struct h1c_reader *r, const struct h1c_options *opt,
 	return 0;
 }
 
+/* The response needed a tolerance: its connection must not be reused. */
+static void taint(struct h1c_reader *r)
+{
+	r->framing.keep_alive = 0;
+	r->framing.flags |= H1C_FRAMING_LENIENT;
+}
+
 /* Parses a head at buf and sets up the body decoder; see h1c_reader_feed(). */
 static int feed_head(struct h1c_reader *r, char *buf, size_t len, const char *method,
                      struct h1c_event *ev)
@@ -34,8 +41,7 @@ static int feed_head(struct h1c_reader *r, char *buf, size_t len, const char *me
 	                       r->headers_cap_, &r->opt_);
 	if (n == H1C_EINCOMPLETE) {
 		r->last_len_ = len;
-		memset(ev, 0, sizeof(*ev));
-		ev->type = H1C_EV_NEED_MORE;
+		h1c__ev_set(ev, H1C_EV_NEED_MORE);
 		return 0;
 	}
 	if (n < 0)
@@ -45,10 +51,8 @@ static int feed_head(struct h1c_reader *r, char *buf, size_t len, const char *me
 	if (err)
 		return err;
 	/* A tolerance used on an interim response taints the connection. */
-	if (r->tainted_) {
-		r->framing.keep_alive = 0;
-		r->framing.flags |= H1C_FRAMING_LENIENT;
-	}
+	if (r->tainted_)
+		taint(r);
 	if (r->framing.flags & H1C_FRAMING_INTERIM) {
 		if (++r->interim_ > r->opt_.max_interim)
 			return H1C_EINTERIM;
@@ -64,19 +68,15 @@ static int feed_head(struct h1c_reader *r, char *buf, size_t len, const char *me
 	if (err)
 		return err;
 	r->state_ = R_BODY;
-	memset(ev, 0, sizeof(*ev));
-	ev->type = H1C_EV_HEAD;
-	ev->range_first = ev->range_last = ev->range_complete = -1;
+	h1c__ev_set(ev, H1C_EV_HEAD);
 	return n;
 }
 
 /* Moves r past a response that has just ended. */
 static void end_response(struct h1c_reader *r)
 {
-	if (h1c_body_lenient(&r->body_)) {
-		r->framing.keep_alive = 0;
-		r->framing.flags |= H1C_FRAMING_LENIENT;
-	}
+	if (h1c_body_lenient(&r->body_))
+		taint(r);
 	if (r->framing.flags & H1C_FRAMING_SWITCHED)
 		r->state_ = R_SWITCHED;
 	else if (!r->framing.keep_alive && !(r->framing.flags & H1C_FRAMING_INTERIM))
@@ -95,8 +95,7 @@ int h1c_reader_feed(struct h1c_reader *r, char *buf, size_t len, const char *met
 	switch (r->state_) {
 	case R_HEAD:
 		if (len == 0) {
-			memset(ev, 0, sizeof(*ev));
-			ev->type = H1C_EV_NEED_MORE;
+			h1c__ev_set(ev, H1C_EV_NEED_MORE);
 			return 0;
 		}
 		return feed_head(r, buf, len, method, ev);
@@ -108,8 +107,7 @@ int h1c_reader_feed(struct h1c_reader *r, char *buf, size_t len, const char *met
 	default:
 		if (len)
 			return r->state_ == R_SWITCHED ? H1C_ESWITCHED : H1C_EEXTRADATA;
-		memset(ev, 0, sizeof(*ev));
-		ev->type = H1C_EV_NEED_MORE;
+		h1c__ev_set(ev, H1C_EV_NEED_MORE);
 		return 0;
 	}
 }
@@ -120,8 +118,7 @@ int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len, struct h1c_event
 
 	if (!r || !ev || (!buf && len))
 		return H1C_EINVAL;
-	memset(ev, 0, sizeof(*ev));
-	ev->range_first = ev->range_last = ev->range_complete = -1;
+	h1c__ev_set(ev, H1C_EV_NEED_MORE);
 	switch (r->state_) {
 	case R_HEAD:
 		if (len) {
@@ -130,7 +127,6 @@ int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len, struct h1c_event
 			                         &r->opt_);
 			return err < 0 && err != H1C_EINCOMPLETE ? err : H1C_ETRUNCATED;
 		}
-		ev->type = H1C_EV_NEED_MORE;
 		return 0;
 	case R_BODY:
 		err = h1c_body_eof(&r->body_);
@@ -140,7 +136,6 @@ int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len, struct h1c_event
 		end_response(r);
 		return 0;
 	default:
-		ev->type = H1C_EV_NEED_MORE;
 		return 0;
 	}
 }
