@@ -70,16 +70,19 @@ extern "C" {
 	X(H1C_ECONNECT, -28, "cannot connect to the server")                     \
 	X(H1C_ETIMEDOUT, -29, "timed out")                                       \
 	X(H1C_EIO, -30, "I/O error on the connection")                           \
-	X(H1C_EUNANSWERED, -31, "connection closed with no response; request not re-sent (not idempotent)") \
+	X(H1C_EUNANSWERED, -31, "connection lost before a response began; the server may have processed the request") \
 	X(H1C_EWANTREAD, -32, "call again when the descriptor is readable")      \
 	X(H1C_EWANTWRITE, -33, "call again when the descriptor is writable")     \
-	X(H1C_ECALLBACK, -34, "a callback stopped the transfer")
+	X(H1C_ECALLBACK, -34, "a callback stopped the transfer")                 \
+	X(H1C_ENOTSENT, -35, "connection lost before the request was sent; it never reached the server") \
+	X(H1C_ECANCELED, -36, "request cancelled")                               \
+	X(H1C_EQUEUEFULL, -37, "too many requests queued")
 
 enum h1c_error {
 #define H1C_ENUM_(name, num, msg) name = num,
 	H1C_ERRORS(H1C_ENUM_)
 #undef H1C_ENUM_
-	H1C_ELAST_ = -35
+	H1C_ELAST_ = -38
 };
 
 /* Returns a static, human-readable description of an H1C_E* code. */
@@ -395,7 +398,19 @@ struct h1c_io {
 /* The plain-socket vtable, used when a client is given none. */
 H1C_API const struct h1c_io *h1c_io_plain(void);
 
-/* ---- the blocking client ------------------------------------------------- */
+/* ---- the client ----------------------------------------------------------- */
+
+/*
+ * Allocator hooks: every allocation of a client and its connections goes
+ * through them (name resolution inside libc and the I/O vtable's own
+ * allocations excepted). user is passed back to each hook.
+ */
+struct h1c_allocator {
+	void *(*malloc)(void *user, size_t size);
+	void *(*realloc)(void *user, void *ptr, size_t size);
+	void (*free)(void *user, void *ptr);
+	void *user;
+};
 
 /* Defaults used when a client option is 0. */
 #define H1C_DEFAULT_CONNECT_TIMEOUT_MS 10000
@@ -403,11 +418,21 @@ H1C_API const struct h1c_io *h1c_io_plain(void);
 #define H1C_DEFAULT_IDLE_TIMEOUT_MS 30000
 #define H1C_DEFAULT_KEEPALIVE_MS 60000
 #define H1C_DEFAULT_EXPECT_TIMEOUT_MS 1000
+#define H1C_DEFAULT_MAX_PER_ORIGIN 6
+#define H1C_DEFAULT_MAX_CONNECTIONS 256
+#define H1C_DEFAULT_MAX_QUEUED 65536
+#define H1C_DEFAULT_MAX_REPLAYS 3
+#define H1C_DEFAULT_PIPELINE_BACKOFF_MS 60000
+#define H1C_MAX_PIPELINE 64 /* the deepest pipeline a connection carries */
+
+/* Client flags. */
+#define H1C_CLIENT_PIPELINE_HEAD 0x01u /* allow requests behind a HEAD */
+#define H1C_CLIENT_NO_REPLAY 0x02u     /* never re-send anything */
 
 struct h1c_client_options {
 	struct h1c_options parse;  /* limits and tolerances for responses */
 	const char *proxy;         /* "host:port" of a forward proxy, or NULL */
-	int connect_timeout_ms;    /* per connection attempt */
+	int connect_timeout_ms;    /* per connection, all addresses */
 	int head_timeout_ms;       /* request sent to response head */
 	int idle_timeout_ms;       /* longest silence while a response arrives */
 	int keepalive_ms;          /* longest an idle connection is kept */
@@ -416,16 +441,33 @@ struct h1c_client_options {
 	int expect_timeout_ms;     /* wait for 100 before sending anyway */
 	const struct h1c_io *io;   /* NULL: h1c_io_plain() */
 	void *io_user;             /* passed to io->open() */
+	/* Pools and pipelining (0: the default). */
+	unsigned max_per_origin;   /* connections per origin */
+	unsigned max_connections;  /* connections in total */
+	unsigned max_queued;       /* requests waiting for a connection */
+	unsigned pipeline_depth;   /* requests in flight per connection;
+	                              0 or 1: no pipelining */
+	unsigned max_replays;      /* re-sends of one request; see
+	                              H1C_CLIENT_NO_REPLAY for none */
+	int pipeline_backoff_ms;   /* no pipelining to an origin this long
+	                              after it broke a pipeline */
+	unsigned flags;            /* H1C_CLIENT_* */
+	const struct h1c_allocator *alloc; /* NULL: malloc, realloc, free */
 };
 
 /* Request flags. */
-#define H1C_REQ_IDEMPOTENT 0x01u /* may be re-sent even if the method is not */
+#define H1C_REQ_IDEMPOTENT 0x01u /* may be re-sent or pipelined even if the
+                                    method is not idempotent */
 #define H1C_REQ_CLOSE 0x02u      /* ask the server to close after this one */
 #define H1C_REQ_NO_EXPECT 0x04u  /* never send Expect: 100-continue */
 
 struct h1c_result;
 
-/* One request. Zero-initialise, then set what you need. */
+/*
+ * One request. Zero-initialise, then set what you need. The method, URL
+ * and header fields are copied when the request is made; the body (memory
+ * or callback) must stay valid until the request ends.
+ */
 struct h1c_request {
 	const char *method;               /* NULL: "GET" */
 	const char *url;                  /* "http://host[:port]/path?query" */
@@ -438,14 +480,44 @@ struct h1c_request {
 	long (*body_read)(void *user, void *buf, size_t len);
 	void *body_user;
 	long long body_size;
+	/* Returns 0 when body_read will produce the body again from its start;
+	 * without it a callback body is never re-sent. */
+	int (*body_rewind)(void *user);
 	unsigned flags;                   /* H1C_REQ_* */
-	/* Called when the final response head has arrived (res has status,
-	 * reason and headers; no body yet): return 0 to go on, nonzero to stop
-	 * (the request then ends with H1C_ECALLBACK). */
+	int timeout_ms;                   /* whole request, queue included;
+	                                     0: none */
+	/* For h1c_client_fetch(): called when the final response head has
+	 * arrived (res has status, reason and headers; no body yet): return 0
+	 * to go on, nonzero to stop (the request ends with H1C_ECALLBACK). */
 	int (*on_head)(void *user, const struct h1c_result *res);
-	/* Streams the body instead of keeping it; return as for on_head. */
+	/* For h1c_client_fetch(): streams the body instead of keeping it. */
 	int (*on_data)(void *user, const char *data, size_t len);
 	void *data_user; /* passed to on_head and on_data */
+};
+
+/* How a request went, passed to on_done (bits). */
+#define H1C_DONE_REUSED 0x01u    /* sent on a connection that carried others */
+#define H1C_DONE_REPLAYED 0x02u  /* re-sent after a connection was lost */
+#define H1C_DONE_PIPELINED 0x04u /* sent while another was in flight */
+
+/*
+ * What an asynchronous request reports. Every member may be NULL. Views
+ * passed in are valid during the call only. on_head, on_data and
+ * on_trailers return 0 to go on, nonzero to stop: the request then ends
+ * with H1C_ECALLBACK and its connection is closed.
+ */
+struct h1c_callbacks {
+	/* An interim (1xx) response arrived. */
+	int (*on_interim)(void *user, const struct h1c_response *resp);
+	/* The final response head arrived. */
+	int (*on_head)(void *user, const struct h1c_response *resp);
+	/* Body bytes, in order, as they arrive (decoded from chunks). */
+	int (*on_data)(void *user, const char *data, size_t len);
+	/* The trailer section of a chunked body. */
+	int (*on_trailers)(void *user, const struct h1c_header *fields, size_t n);
+	/* The end, exactly once per request: err is 0 when the whole response
+	 * arrived, else a negative H1C_E* code. flags: H1C_DONE_*. */
+	void (*on_done)(void *user, int err, unsigned flags);
 };
 
 /* A response, owned by the caller until h1c_result_free(). */
@@ -461,30 +533,128 @@ struct h1c_result {
 	char *body;                 /* NUL-terminated; NULL when streamed */
 	size_t body_len;
 	int reused;                 /* sent on a kept-alive connection */
-	int replayed;               /* re-sent once after a keep-alive race */
+	int replayed;               /* re-sent after a connection was lost */
 	/* private */
 	char *head_;
 	char *trail_;
+	const struct h1c_allocator *alloc_;
 };
 
 /* Counters of a client's life (h1c_client_stats()). */
 struct h1c_stats {
 	unsigned long requests, responses, errors;
 	unsigned long connections_opened, connections_reused, replayed;
+	unsigned long pipelined;        /* sent while another was in flight on
+	                                   the same connection */
+	unsigned long max_in_flight;    /* most requests in flight on one
+	                                   connection */
+	unsigned long connections_failed; /* lost with requests in flight */
+	unsigned long pipeline_fallbacks; /* origins put off pipelining */
+	unsigned long stale_closed;     /* idle connections found readable */
 };
 
 struct h1c_client;
 
-/* Creates a client; opt may be NULL. Returns NULL when out of memory. */
+/* Creates a client; opt may be NULL. Returns NULL when out of memory or
+ * when opt->proxy is malformed. */
 H1C_API struct h1c_client *h1c_client_new(const struct h1c_client_options *opt);
 
-/* Closes every connection and frees c. NULL is a no-op. */
+/*
+ * Ends every request still pending with H1C_ECANCELED (their on_done is
+ * called), closes every connection and frees c. NULL is a no-op. Must not
+ * be called from a callback.
+ */
 H1C_API void h1c_client_free(struct h1c_client *c);
 
 /*
- * Performs one request and waits for the whole response. Returns 0 with
- * *res filled (any status code), or a negative H1C_E* code with *res
- * empty. Connections are kept alive and reused between calls.
+ * Queues a request and returns at once. Returns its id (>= 1), by which it
+ * can be cancelled, or a negative H1C_E* code, in which case no callback
+ * is ever called for it. Otherwise cb->on_done is called exactly once.
+ * Callbacks run only inside h1c_client_run(), h1c_client_on_ready(),
+ * h1c_client_on_timeout(), h1c_client_cancel() and h1c_client_free().
+ */
+H1C_API long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req,
+                                     const struct h1c_callbacks *cb, void *user);
+
+/*
+ * Cancels request id: it ends with H1C_ECANCELED. A request already on a
+ * connection takes that connection down with it (HTTP/1.1 cannot abandon
+ * one response); the requests behind it are re-sent or ended as when a
+ * connection is lost. Returns 0, or H1C_EINVAL when id is not pending.
+ * From a callback the cancellation is done when the callback returns.
+ */
+H1C_API int h1c_client_cancel(struct h1c_client *c, long long id);
+
+/*
+ * Drives every request with poll(2) until none is pending or timeout_ms
+ * has passed (-1: no limit; 0: one pass that does not wait). Returns the
+ * number of requests still pending, or a negative H1C_E* code when poll
+ * fails.
+ */
+H1C_API int h1c_client_run(struct h1c_client *c, int timeout_ms);
+
+/* ---- an outside event loop --------------------------------------------------- */
+
+#define H1C_READ 0x01u  /* watch for readability (and hangup, errors) */
+#define H1C_WRITE 0x02u /* watch for writability */
+
+/* One socket the client wants watched. */
+struct h1c_watch {
+	int fd;
+	unsigned events; /* H1C_READ | H1C_WRITE */
+};
+
+/*
+ * Fills w[0..max) with the sockets to watch now and returns how many there
+ * are in all (which may be more than max: call again with more room).
+ */
+H1C_API size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w,
+                                  size_t max);
+
+/* Returns the milliseconds until the client's next deadline, 0 when one
+ * has passed, or -1 when there is none. */
+H1C_API int h1c_client_timeout(const struct h1c_client *c);
+
+/*
+ * Tells the client that fd is ready for events (H1C_READ, H1C_WRITE; a
+ * hangup or error counts as both). A descriptor the client does not know
+ * is ignored. Returns the number of requests still pending.
+ */
+H1C_API int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events);
+
+/* Tells the client that its deadline (h1c_client_timeout()) has come: it
+ * expires what is due. Calling it early is harmless. Returns the number of
+ * requests still pending. */
+H1C_API int h1c_client_on_timeout(struct h1c_client *c);
+
+/*
+ * Hooks through which the client tells an outside loop what to watch, as
+ * it changes (the alternative to polling h1c_client_watches()):
+ * watch(user, fd, events, slot) - watch fd for events from now on; events
+ *   0 means stop: the descriptor is about to be closed. *slot is a pointer
+ *   kept for the loop per descriptor (NULL at first), for its own record.
+ * timer(user, ms) - call h1c_client_on_timeout() in ms milliseconds (-1:
+ *   no deadline); replaces the previous timer.
+ * Hooks are called from inside the client's functions; they must not call
+ * back into the client.
+ */
+struct h1c_loop {
+	void (*watch)(void *user, int fd, unsigned events, void **slot);
+	void (*timer)(void *user, int ms);
+	void *user;
+};
+
+/* Installs loop hooks (copied) and reports every current socket and the
+ * deadline through them; NULL removes them. */
+H1C_API void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop);
+
+/* ---- the blocking call -------------------------------------------------------- */
+
+/*
+ * Performs one request and waits for the whole response, driving the client
+ * (other pending requests progress too). Returns 0 with *res filled (any
+ * status code), or a negative H1C_E* code with *res empty. Connections are
+ * kept alive and reused between calls. Must not be called from a callback.
  */
 H1C_API int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
                              struct h1c_result *res);

@@ -1,9 +1,15 @@
 /*
- * client.c - the blocking client: per-origin kept-alive connections, the
- * request/response exchange over the I/O vtable with poll(2) and the
- * monotonic clock, Expect: 100-continue, and the one replay an idempotent
- * request gets when a reused connection turns out to be closed (the
- * keep-alive race, RFC 9112 section 9.3.1).
+ * client.c - the connection manager: requests queued per pool (origin, or
+ * proxy), dispatched to idle connections, new connections or safe
+ * pipelines; connections read and written as their sockets become ready;
+ * replay of what a lost connection left unanswered; timers; the poll(2)
+ * loop, the interface for an outside event loop, and the blocking call
+ * built on them. The only layer that touches sockets and the clock.
+ *
+ * Ownership: the client owns its pools, connections and request records.
+ * A request record lives from h1c_client_request() until its on_done has
+ * returned; its copy of the method, target and fields is kept in a buffer
+ * the record reuses, so a steady stream of requests allocates nothing.
  */
 /* POSIX sockets and poll(2), even under a strict -std=c11. */
 #ifndef _POSIX_C_SOURCE
@@ -14,121 +20,133 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-/* What identifies a connection: a connection made for one of these is
- * never handed to another (DESIGN: pools per origin). Through a proxy the
- * host and port are the proxy's, and one connection serves every origin;
- * the vtable is one per client. */
-struct key {
-	char host[256];
-	unsigned port;
-	int via_proxy;
+#define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
+
+/* Where a request is. */
+enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE };
+/* Where its body is. */
+enum { BODY_NONE, BODY_WAIT100, BODY_SENDING };
+/* Where a connection is. */
+enum { CX_DIAL, CX_OPEN };
+
+struct pool;
+struct cx;
+
+/* One request, from h1c_client_request() to its on_done. */
+struct rq {
+	struct rq *next, *prev;   /* the pool's wait queue */
+	struct rq *lnext, *lprev; /* every pending request */
+	long long id;
+	int state;
+	struct pool *pool;
+	struct cx *cx;            /* its connection when RQ_ACTIVE */
+	/* The copy: header array, then method, target and host strings. */
+	char *mem;
+	size_t mem_cap;
+	struct h1c__req req;
+	struct h1c_header *fields;
+	/* The body, the caller's until on_done. */
+	const void *body;
+	size_t body_len;
+	long (*body_read)(void *user, void *buf, size_t len);
+	int (*body_rewind)(void *user);
+	void *body_user;
+	long long body_size;
+	long long body_sent;
+	int has_body, idempotent, replayable, head, expect;
+	unsigned replays;
+	long long deadline;       /* 0: none */
+	struct h1c_callbacks cb;
+	void *user;
+	unsigned long long start_off; /* its first byte in the connection's output */
+	int body_state;
+	int begun;                /* a head of its response arrived */
+	int final_head;
+	int discard;              /* a 417 answered: retried without Expect */
+	int no_expect;
+	int body_touched;         /* body_read was called */
+	int cancel;               /* cancelled from a callback; ended later */
+	unsigned flags;           /* H1C_DONE_* */
 };
 
-/* One connection the client keeps. */
+/* Connections and waiting requests of one key. */
+struct pool {
+	struct pool *next;
+	char host[256]; /* what is connected to: the origin, or the proxy */
+	unsigned port;
+	int via_proxy;
+	const struct h1c_io *io;
+	unsigned nconns, ndial;
+	struct rq *wait_head, *wait_tail;
+	unsigned nwait;
+	long long no_pipeline_until;
+};
+
+/* One connection. */
 struct cx {
-	struct cx *next;
-	struct key key;
+	struct cx *next, *prev;   /* every connection */
+	struct cx *lnext, *lprev; /* idle ones, most recently used first */
+	struct pool *pool;
+	int state;
+	int idle;
+	struct h1c__dial dial;
 	void *io;
 	int fd;
 	struct h1c__conn conn;
-	long long last_used;
+	struct rq *writing;       /* body still to send, or waiting for 100 */
+	long long wait100_until;
+	long long last_io, idle_since;
+	long long head_since;     /* the head of the FIFO waits for its head since */
+	unsigned long long queued, written; /* bytes of output, ever */
+	int pipeline_ok;          /* a HTTP/1.1 response showed persistence */
+	int write_failed;
+};
+
+/* What the client knows of a descriptor. */
+struct fdent {
+	struct cx *cx;
+	unsigned watched;
+	void *slot;
 };
 
 struct h1c_client {
 	struct h1c_client_options o;
+	struct h1c_allocator al_copy;
+	const struct h1c_allocator *al;
 	const struct h1c_io *io;
 	struct h1c__url proxy;
 	int has_proxy;
-	struct cx *idle;
+	struct pool *pools;
+	struct cx *conns;
+	unsigned nconns;
+	struct cx *idle_head, *idle_tail;
+	struct rq *live;
+	unsigned nlive, nwaiting;
+	struct rq *spare;
+	long long next_id;
+	struct fdent *fds;
+	size_t fds_cap;
+	struct h1c_loop loop;
+	int has_loop, timer_reported;
+	struct pollfd *pfd;
+	size_t pfd_cap;
+	int busy;
+	int closing;
+	int need_dispatch;        /* requests came since the last dispatch */
+	unsigned cancels;
 	struct h1c_stats st;
 };
 
-/* What one exchange gathers. */
-struct xfer {
-	struct h1c_client *c;
-	const struct h1c_request *req;
-	struct h1c_result *res;
-	char *body;
-	size_t body_len, body_cap;
-	int final_head; /* the final response's head arrived */
-	int got_100;
-	int any_head;   /* any head (1xx included) arrived */
-	int expect;     /* Expect: 100-continue was sent */
-	int discard;    /* a 417 to be retried: not the caller's */
-};
+static int cx_fail(struct h1c_client *c, struct cx *x, int err, struct rq *culprit);
+static int cx_flush(struct h1c_client *c, struct cx *x);
+static int cx_settle(struct h1c_client *c, struct cx *x);
+static void dispatch(struct h1c_client *c);
 
-struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
-{
-	struct h1c_client *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	if (opt)
-		c->o = *opt;
-	if (c->o.connect_timeout_ms <= 0)
-		c->o.connect_timeout_ms = H1C_DEFAULT_CONNECT_TIMEOUT_MS;
-	if (c->o.head_timeout_ms <= 0)
-		c->o.head_timeout_ms = H1C_DEFAULT_HEAD_TIMEOUT_MS;
-	if (c->o.idle_timeout_ms <= 0)
-		c->o.idle_timeout_ms = H1C_DEFAULT_IDLE_TIMEOUT_MS;
-	if (c->o.keepalive_ms <= 0)
-		c->o.keepalive_ms = H1C_DEFAULT_KEEPALIVE_MS;
-	if (c->o.expect_timeout_ms <= 0)
-		c->o.expect_timeout_ms = H1C_DEFAULT_EXPECT_TIMEOUT_MS;
-	c->io = c->o.io ? c->o.io : h1c_io_plain();
-	if (c->o.proxy) {
-		if (h1c__hostport_parse(c->o.proxy, &c->proxy) != 0) {
-			free(c);
-			return NULL;
-		}
-		c->has_proxy = 1;
-	}
-	c->o.proxy = NULL; /* parsed; the caller's string is not kept */
-	return c;
-}
-
-static void cx_close(struct h1c_client *c, struct cx *x)
-{
-	if (!x)
-		return;
-	if (x->io)
-		c->io->close(x->io);
-	h1c__conn_free(&x->conn);
-	free(x);
-}
-
-void h1c_client_free(struct h1c_client *c)
-{
-	if (!c)
-		return;
-	while (c->idle) {
-		struct cx *x = c->idle;
-		c->idle = x->next;
-		cx_close(c, x);
-	}
-	free(c);
-}
-
-void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st)
-{
-	if (c && st)
-		*st = c->st;
-}
-
-void h1c_result_free(struct h1c_result *res)
-{
-	if (!res)
-		return;
-	free(res->head_);
-	free(res->trail_);
-	free(res->body);
-	memset(res, 0, sizeof(*res));
-}
+/* ---- small helpers ---------------------------------------------------------- */
 
 /* Returns 1 when the socket has something to read (bytes or EOF): an idle
  * connection in that state was closed by the server, or holds junk. */
@@ -142,114 +160,1465 @@ static int readable_now(int fd)
 	return poll(&p, 1, 0) != 0;
 }
 
-/* Takes an idle connection for key that can still be used, closing the
- * ones that cannot. */
-static int key_eq(const struct key *a, const struct key *b)
+/* The descriptor table entry of fd, grown on demand; NULL when out of memory. */
+static struct fdent *fdent(struct h1c_client *c, int fd)
 {
-	return a->port == b->port && a->via_proxy == b->via_proxy && strcmp(a->host, b->host) == 0;
+	if ((size_t)fd >= c->fds_cap) {
+		size_t cap = c->fds_cap ? c->fds_cap : 64;
+		struct fdent *f;
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		f = h1c__realloc(c->al, c->fds, cap * sizeof(*f));
+		if (!f)
+			return NULL;
+		memset(f + c->fds_cap, 0, (cap - c->fds_cap) * sizeof(*f));
+		c->fds = f;
+		c->fds_cap = cap;
+	}
+	return &c->fds[fd];
 }
 
-static struct cx *take_idle(struct h1c_client *c, const struct key *key)
+/* Tells the outside loop what fd should be watched for, when that changed. */
+static void watch(struct h1c_client *c, int fd, unsigned events)
 {
-	struct cx **pp = &c->idle;
-	long long now = h1c__now_ms();
+	struct fdent *f;
 
-	while (*pp) {
-		struct cx *x = *pp;
-		if (!key_eq(&x->key, key)) {
-			pp = &x->next;
-			continue;
-		}
-		*pp = x->next;
-		if (h1c__conn_reusable(&x->conn, now - x->last_used, c->o.keepalive_ms) &&
-		    !readable_now(x->fd))
-			return x;
-		cx_close(c, x);
-	}
-	return NULL;
+	if (fd < 0 || (size_t)fd >= c->fds_cap)
+		return;
+	f = &c->fds[fd];
+	if (c->has_loop && f->watched != events)
+		c->loop.watch(c->loop.user, fd, events, &f->slot);
+	f->watched = events;
+	if (!events)
+		f->slot = NULL;
 }
 
-static int cx_open(struct h1c_client *c, const struct key *key, const struct h1c__url *to,
-                   struct cx **out)
+/* Forgets a descriptor about to be closed. */
+static void fd_forget(struct h1c_client *c, int fd)
 {
-	struct cx *x = calloc(1, sizeof(*x));
-	int fd = -1, err;
+	watch(c, fd, 0);
+	if (fd >= 0 && (size_t)fd < c->fds_cap)
+		c->fds[fd].cx = NULL;
+}
 
-	if (!x)
-		return H1C_ENOMEM;
-	x->key = *key;
-	err = h1c__conn_init(&x->conn, &c->o.parse, c->has_proxy);
-	if (!err)
-		err = h1c__connect(to->host, to->port, c->o.connect_timeout_ms, &fd);
-	if (!err) {
-		x->io = c->io->open(c->o.io_user, fd, to->host, &err);
-		if (!x->io) {
-			close(fd);
-			if (!err)
-				err = H1C_ECONNECT;
-		}
+/* The dial's hook: an attempt's socket is about to be closed. */
+static void dial_closing(void *arg, int fd)
+{
+	fd_forget(arg, fd);
+}
+
+/* ---- requests ----------------------------------------------------------------- */
+
+static void wait_unlink(struct rq *r)
+{
+	struct pool *p = r->pool;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		p->wait_head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		p->wait_tail = r->prev;
+	r->next = r->prev = NULL;
+	p->nwait--;
+}
+
+/* Puts r back at the front of its pool's queue (a replay goes first). */
+static void wait_push_front(struct h1c_client *c, struct rq *r)
+{
+	struct pool *p = r->pool;
+
+	r->state = RQ_WAITING;
+	r->cx = NULL;
+	r->prev = NULL;
+	r->next = p->wait_head;
+	if (p->wait_head)
+		p->wait_head->prev = r;
+	else
+		p->wait_tail = r;
+	p->wait_head = r;
+	p->nwait++;
+	c->nwaiting++;
+}
+
+/*
+ * Ends r: unlinks it, counts it, calls its on_done, and keeps the record
+ * for reuse. Whoever calls this must hold no pointer to r afterwards.
+ */
+static void rq_end(struct h1c_client *c, struct rq *r, int err)
+{
+	struct h1c_callbacks cb = r->cb;
+	void *user = r->user;
+	unsigned flags = r->flags;
+
+	if (r->state == RQ_WAITING) {
+		wait_unlink(r);
+		c->nwaiting--;
 	}
-	if (err) {
-		cx_close(c, x);
-		return err;
+	if (r->lprev)
+		r->lprev->lnext = r->lnext;
+	else
+		c->live = r->lnext;
+	if (r->lnext)
+		r->lnext->lprev = r->lprev;
+	c->nlive--;
+	if (r->cancel)
+		c->cancels--;
+	r->state = RQ_FREE;
+	r->cx = NULL;
+	r->lnext = c->spare;
+	c->spare = r;
+	if (err)
+		c->st.errors++;
+	else
+		c->st.responses++;
+	if (cb.on_done)
+		cb.on_done(user, err, flags);
+}
+
+/* Copies what the request needs beyond the call into r->mem. */
+static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request *q,
+                   const struct h1c__url *u)
+{
+	const char *method = q->method ? q->method : "GET";
+	const char *slash = u->has_path ? "" : "/";
+	size_t i, need, hsize = q->num_headers * sizeof(struct h1c_header);
+	char host[300];
+	char *p;
+
+	/* RFC 9112 section 3.2: absolute-form to a proxy, origin-form else;
+	 * Host with the port unless it is 80. */
+	if (u->port == 80)
+		snprintf(host, sizeof(host), u->ipv6 ? "[%s]" : "%s", u->host);
+	else
+		snprintf(host, sizeof(host), u->ipv6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
+	need = hsize + strlen(method) + 1 + 2 * strlen(host) + 8 + 1 + u->path_len + 1 +
+	       strlen(host) + 1;
+	for (i = 0; i < q->num_headers; i++)
+		need += q->headers[i].name_len + q->headers[i].value_len;
+	if (need > r->mem_cap) {
+		char *m = h1c__realloc(c->al, r->mem, need);
+		if (!m)
+			return H1C_ENOMEM;
+		r->mem = m;
+		r->mem_cap = need;
 	}
-	x->fd = c->io->fd(x->io);
-	c->st.connections_opened++;
-	*out = x;
+	r->fields = (struct h1c_header *)(void *)r->mem;
+	p = r->mem + hsize;
+	for (i = 0; i < q->num_headers; i++) {
+		const struct h1c_header *h = &q->headers[i];
+		memcpy(p, h->name, h->name_len);
+		r->fields[i].name = p;
+		r->fields[i].name_len = h->name_len;
+		p += h->name_len;
+		memcpy(p, h->value, h->value_len);
+		r->fields[i].value = p;
+		r->fields[i].value_len = h->value_len;
+		p += h->value_len;
+	}
+	memset(&r->req, 0, sizeof(r->req));
+	r->req.method = p;
+	p += sprintf(p, "%s", method) + 1;
+	r->req.target = p;
+	r->req.target_len = (size_t)sprintf(p, "%s%s%s%.*s", c->has_proxy ? "http://" : "",
+	                                    c->has_proxy ? host : "", slash, (int)u->path_len,
+	                                    u->path);
+	p += r->req.target_len + 1;
+	r->req.host = p;
+	sprintf(p, "%s", host);
+	r->req.headers = r->fields;
+	r->req.num_headers = q->num_headers;
+	r->req.user = r;
 	return 0;
 }
 
-/* Waits until fd is ready for events or the deadline passes. */
-static int wait_fd(int fd, short events, long long deadline)
+/* Finds or makes the pool for a connection target. */
+static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to)
 {
-	for (;;) {
-		struct pollfd p;
-		long long left = deadline - h1c__now_ms();
-		int rc;
+	struct pool *p;
 
-		if (left <= 0)
-			return H1C_ETIMEDOUT;
-		p.fd = fd;
-		p.events = events;
-		p.revents = 0;
-		rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-		if (rc > 0)
-			return 0;
-		if (rc < 0 && errno != EINTR)
-			return H1C_EIO;
-	}
+	for (p = c->pools; p; p = p->next)
+		if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == c->io &&
+		    strcmp(p->host, to->host) == 0)
+			return p;
+	p = h1c__malloc(c->al, sizeof(*p));
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	memcpy(p->host, to->host, sizeof(p->host));
+	p->port = to->port;
+	p->via_proxy = c->has_proxy;
+	p->io = c->io;
+	p->next = c->pools;
+	c->pools = p;
+	return p;
 }
 
-/* Writes everything the connection has queued. */
-static int flush(struct h1c_client *c, struct cx *x)
+long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
+                             const struct h1c_callbacks *cb, void *user)
 {
+	struct h1c__url u;
+	struct rq *r;
+	struct pool *p;
+	int err;
+
+	if (!c || !q || !q->url || c->closing)
+		return H1C_EINVAL;
+	if (c->nwaiting >= c->o.max_queued)
+		return H1C_EQUEUEFULL;
+	err = h1c__url_parse(q->url, &u);
+	if (err)
+		return err;
+	p = pool_get(c, c->has_proxy ? &c->proxy : &u);
+	if (!p)
+		return H1C_ENOMEM;
+	r = c->spare;
+	if (r) {
+		c->spare = r->lnext;
+	} else {
+		r = h1c__malloc(c->al, sizeof(*r));
+		if (!r)
+			return H1C_ENOMEM;
+		r->mem = NULL;
+		r->mem_cap = 0;
+	}
+	{
+		char *mem = r->mem;
+		size_t cap = r->mem_cap;
+		memset(r, 0, sizeof(*r));
+		r->mem = mem;
+		r->mem_cap = cap;
+	}
+	err = rq_copy(c, r, q, &u);
+	if (!err)
+		err = h1c__req_check(&r->req);
+	if (err) {
+		r->lnext = c->spare;
+		c->spare = r;
+		return err;
+	}
+	r->req.checked = 1;
+	r->id = ++c->next_id;
+	r->pool = p;
+	r->body = q->body;
+	r->body_len = q->body_len;
+	r->body_read = q->body_read;
+	r->body_rewind = q->body_rewind;
+	r->body_user = q->body_user;
+	r->body_size = q->body_read ? (q->body_size >= 0 ? q->body_size : -1)
+	                            : (long long)q->body_len;
+	r->req.body_size = r->body_size;
+	r->req.close = (q->flags & H1C_REQ_CLOSE) != 0;
+	r->has_body = q->body_read ? 1 : q->body_len > 0;
+	r->idempotent = h1c__method_idempotent(r->req.method) || (q->flags & H1C_REQ_IDEMPOTENT);
+	r->replayable = r->idempotent && (!q->body_read || q->body_rewind);
+	r->head = strcmp(r->req.method, "HEAD") == 0;
+	r->expect = r->has_body && c->o.expect_threshold > 0 && !(q->flags & H1C_REQ_NO_EXPECT) &&
+	            (q->body_read ? (q->body_size < 0 ||
+	                             (unsigned long long)q->body_size >= c->o.expect_threshold)
+	                          : q->body_len >= c->o.expect_threshold);
+	if (q->timeout_ms > 0)
+		r->deadline = h1c__now_ms() + q->timeout_ms;
+	if (cb)
+		r->cb = *cb;
+	r->user = user;
+	/* Queue it, and count it among the pending. */
+	r->state = RQ_WAITING;
+	r->prev = p->wait_tail;
+	if (p->wait_tail)
+		p->wait_tail->next = r;
+	else
+		p->wait_head = r;
+	p->wait_tail = r;
+	p->nwait++;
+	c->nwaiting++;
+	r->lnext = c->live;
+	if (c->live)
+		c->live->lprev = r;
+	c->live = r;
+	c->nlive++;
+	c->st.requests++;
+	/* Dispatched by the next run, readiness or timeout, so that no
+	 * callback runs before the caller has the id. */
+	c->need_dispatch = 1;
+	if (c->has_loop && c->loop.timer && !c->busy) {
+		c->loop.timer(c->loop.user, 0);
+		c->timer_reported = 0;
+	}
+	return r->id;
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+static void idle_unlink(struct h1c_client *c, struct cx *x)
+{
+	if (!x->idle)
+		return;
+	if (x->lprev)
+		x->lprev->lnext = x->lnext;
+	else
+		c->idle_head = x->lnext;
+	if (x->lnext)
+		x->lnext->lprev = x->lprev;
+	else
+		c->idle_tail = x->lprev;
+	x->lnext = x->lprev = NULL;
+	x->idle = 0;
+}
+
+/* Closes x and frees it. Its requests must have been dealt with. */
+static void cx_destroy(struct h1c_client *c, struct cx *x)
+{
+	idle_unlink(c, x);
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		c->conns = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	c->nconns--;
+	x->pool->nconns--;
+	if (x->state == CX_DIAL) {
+		x->pool->ndial--;
+		h1c__dial_free(&x->dial);
+	} else {
+		fd_forget(c, x->fd);
+		c->io->close(x->io);
+	}
+	h1c__conn_free(&x->conn);
+	h1c__free(c->al, x);
+}
+
+static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
+
+/* Ends the requests waiting in p when p has no connection left to serve
+ * them (those queued by the callbacks it calls wait for the next try). */
+static void pool_fail(struct h1c_client *c, struct pool *p, int err)
+{
+	unsigned n = p->nwait;
+
+	if (p->nconns)
+		return;
+	while (n-- && p->wait_head)
+		rq_end(c, p->wait_head, err);
+}
+
+/* Starts a new connection for pool p. Returns 0 when it is connecting or
+ * connected, else the error (the waiting requests have been dealt with). */
+static int cx_open(struct h1c_client *c, struct pool *p)
+{
+	struct cx *x = h1c__malloc(c->al, sizeof(*x));
+	long long now = h1c__now_ms();
+	int err;
+
+	if (!x) {
+		pool_fail(c, p, H1C_ENOMEM);
+		return H1C_ENOMEM;
+	}
+	memset(x, 0, sizeof(*x));
+	x->pool = p;
+	x->fd = -1;
+	x->state = CX_DIAL;
+	err = h1c__conn_init(&x->conn, &c->o.parse, p->via_proxy, c->al);
+	if (!err)
+		err = h1c__dial_start(&x->dial, p->host, p->port, now, c->o.connect_timeout_ms);
+	if (err) {
+		h1c__conn_free(&x->conn);
+		h1c__free(c->al, x);
+		pool_fail(c, p, err);
+		return err;
+	}
+	x->dial.on_close = dial_closing;
+	x->dial.arg = c;
+	x->next = c->conns;
+	if (c->conns)
+		c->conns->prev = x;
+	c->conns = x;
+	c->nconns++;
+	p->nconns++;
+	p->ndial++;
+	c->st.connections_opened++;
+	/* The first attempt starts now; on loopback it may even end now. */
+	return cx_dial(c, x, -1);
+}
+
+/* Returns 1 when one more request may be pipelined onto x. */
+static int can_pipeline(const struct h1c_client *c, const struct cx *x, const struct rq *r,
+                        long long now)
+{
+	const struct h1c__conn *k = &x->conn;
+	const struct rq *tail;
+
+	if (x->state != CX_OPEN || x->write_failed || !x->pipeline_ok || x->writing ||
+	    k->q_n == 0 || k->q_n >= c->o.pipeline_depth || !h1c__conn_may_send(k))
+		return 0;
+	if (!r->idempotent || now < x->pool->no_pipeline_until)
+		return 0;
+	tail = k->q[(k->q_head + k->q_n - 1) % H1C__MAXQ].user;
+	if (!tail)
+		return 1; /* cancelled; its response is still read and dropped */
+	/* RFC 9112 section 9.3.2: nothing behind a non-idempotent request
+	 * until its final status; nothing behind a HEAD unless allowed. */
+	if (!tail->idempotent && !tail->final_head)
+		return 0;
+	if (tail->head && !(c->o.flags & H1C_CLIENT_PIPELINE_HEAD))
+		return 0;
+	return 1;
+}
+
+/* Appends more of the body of x->writing to the output, up to BODY_CHUNK
+ * ahead of the socket. Returns 0, or 1 when x was lost. */
+static int fill_body(struct h1c_client *c, struct cx *x)
+{
+	struct rq *r = x->writing;
+
+	while (r && r->body_state == BODY_SENDING) {
+		const char *p;
+		size_t pending;
+		int err;
+
+		h1c__conn_output(&x->conn, &p, &pending);
+		if (pending >= BODY_CHUNK)
+			return 0;
+		if (!r->body_read) {
+			size_t left = r->body_len - (size_t)r->body_sent;
+			size_t n = left < BODY_CHUNK ? left : BODY_CHUNK;
+			err = h1c__conn_body(&x->conn, (const char *)r->body + r->body_sent, n, 0);
+			if (err)
+				return cx_fail(c, x, err, r);
+			r->body_sent += (long long)n;
+			if ((size_t)r->body_sent == r->body_len)
+				r->body_state = BODY_NONE;
+		} else {
+			char chunk[READ_CHUNK];
+			long n;
+			r->body_touched = 1;
+			n = r->body_read(r->body_user, chunk, sizeof(chunk));
+			if (n < 0 || (r->body_size >= 0 && r->body_sent + n > r->body_size) ||
+			    (n == 0 && r->body_size >= 0 && r->body_sent != r->body_size))
+				return cx_fail(c, x, H1C_ECALLBACK, r);
+			err = h1c__conn_body(&x->conn, chunk, (size_t)n, n == 0);
+			if (err)
+				return cx_fail(c, x, err, r);
+			r->body_sent += n;
+			if (n == 0)
+				r->body_state = BODY_NONE;
+		}
+		if (r->body_state == BODY_NONE) {
+			x->writing = NULL;
+			x->head_since = h1c__now_ms();
+		}
+	}
+	return 0;
+}
+
+/* Puts request r on connection x. Returns 0, or 1 when x was lost. */
+static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
+{
+	const char *p;
+	size_t before, after;
+	int err;
+
+	wait_unlink(r);
+	c->nwaiting--;
+	r->state = RQ_ACTIVE;
+	r->cx = NULL;
+	if (r->body_touched) {
+		/* A callback body starts again from its beginning, or not at all. */
+		if (!r->body_rewind || r->body_rewind(r->body_user) != 0) {
+			rq_end(c, r, r->replays ? H1C_EUNANSWERED : H1C_ENOTSENT);
+			return 0;
+		}
+		r->body_touched = 0;
+	}
+	idle_unlink(c, x);
+	r->cx = x;
+	r->begun = r->final_head = r->discard = 0;
+	r->body_sent = 0;
+	r->req.expect = r->expect && !r->no_expect;
+	if (x->conn.sent) {
+		r->flags |= H1C_DONE_REUSED;
+		c->st.connections_reused++;
+	}
+	if (x->conn.q_n) {
+		r->flags |= H1C_DONE_PIPELINED;
+		c->st.pipelined++;
+	}
+	h1c__conn_output(&x->conn, &p, &before);
+	err = h1c__conn_request(&x->conn, &r->req);
+	if (err) {
+		/* Nothing was queued: the connection is as it was. */
+		rq_end(c, r, err);
+		return cx_settle(c, x);
+	}
+	h1c__conn_output(&x->conn, &p, &after);
+	r->start_off = x->queued;
+	x->queued += after - before;
+	if (x->conn.q_n > c->st.max_in_flight)
+		c->st.max_in_flight = x->conn.q_n;
+	if (r->req.close)
+		x->conn.no_reuse = 1;
+	if (x->conn.q_n == 1)
+		x->last_io = x->head_since = h1c__now_ms();
+	if (r->has_body) {
+		x->writing = r;
+		if (r->req.expect) {
+			r->body_state = BODY_WAIT100;
+			x->wait100_until = h1c__now_ms() + c->o.expect_timeout_ms;
+		} else {
+			r->body_state = BODY_SENDING;
+		}
+	}
+	return cx_flush(c, x);
+}
+
+/* Writes what x has queued, as far as the socket takes it. Returns 0, or 1
+ * when x was lost. */
+static int cx_flush(struct h1c_client *c, struct cx *x)
+{
+	if (x->state != CX_OPEN || x->write_failed)
+		return 0;
 	for (;;) {
 		const char *p;
 		size_t n;
 		long w;
 
+		if (x->writing && fill_body(c, x))
+			return 1;
 		h1c__conn_output(&x->conn, &p, &n);
 		if (!n)
 			return 0;
 		w = c->io->write(x->io, p, n);
 		if (w > 0) {
 			h1c__conn_written(&x->conn, (size_t)w);
+			x->written += (unsigned long long)w;
+			if (x->writing)
+				x->last_io = h1c__now_ms();
 			continue;
 		}
-		if (w == H1C_EWANTWRITE || w == H1C_EWANTREAD) {
-			int err = wait_fd(x->fd, w == H1C_EWANTWRITE ? POLLOUT : POLLIN,
-			                  h1c__now_ms() + c->o.idle_timeout_ms);
-			if (err)
-				return err;
-			continue;
-		}
-		return w < 0 ? (int)w : H1C_EIO;
+		if (w == H1C_EWANTWRITE || w == H1C_EWANTREAD)
+			return 0;
+		/* The server may have answered and closed without reading all
+		 * (413, 401...): stop writing, read what it said. */
+		x->write_failed = 1;
+		x->conn.no_reuse = 1;
+		return 0;
 	}
 }
 
+/* Returns 1 when an error is the server's fault in the bytes it sent. */
+static int protocol_error(int err)
+{
+	return err != H1C_ETRUNCATED && err != H1C_EIO && err != H1C_ETIMEDOUT &&
+	       err != H1C_ECANCELED && err != H1C_ECALLBACK && err != H1C_ENOMEM;
+}
+
+/*
+ * The connection is lost (err says why; culprit, when not NULL, is the
+ * request whose fault or wish it is, and ends with err). Every request on it
+ * ends exactly once or goes back to the queue: one whose response began
+ * ends with an error; one never written goes back; an idempotent one with a
+ * replayable body goes back while it has replays left; the rest end with
+ * H1C_EUNANSWERED (or the protocol error met at the start of its response).
+ * Returns 1 (x is gone).
+ */
+static int cx_fail(struct h1c_client *c, struct cx *x, int err, struct rq *culprit)
+{
+	struct h1c__conn *k = &x->conn;
+	struct rq *list[H1C__MAXQ], *back[H1C__MAXQ];
+	int codes[H1C__MAXQ];
+	unsigned i, n = 0, nback = 0, unanswered_pipelined = 0;
+	struct pool *p = x->pool;
+
+	for (i = 0; i < k->q_n; i++) {
+		struct rq *r = k->q[(k->q_head + i) % H1C__MAXQ].user;
+		int got = i == 0 && (k->got_bytes || (r && r->begun));
+		int code;
+
+		if (!r)
+			continue;
+		if (r == culprit) {
+			code = err;
+		} else if (got) {
+			/* The caller may have seen bytes: never replayed. */
+			code = protocol_error(err) || err == H1C_ETRUNCATED ? err : H1C_ETRUNCATED;
+		} else if (x->written <= r->start_off) {
+			/* Never reached the server: sent later as if for the first
+			 * time, unless a callback body cannot start again. */
+			code = r->body_touched && !r->body_rewind ? H1C_ENOTSENT : 0;
+		} else if (r->replayable && !(c->o.flags & H1C_CLIENT_NO_REPLAY) &&
+		           r->replays < c->o.max_replays) {
+			code = 0;
+			r->replays++;
+			r->flags |= H1C_DONE_REPLAYED;
+			c->st.replayed++;
+		} else {
+			code = H1C_EUNANSWERED;
+		}
+		if (!got && r != culprit && (r->flags & H1C_DONE_PIPELINED))
+			unanswered_pipelined++;
+		if (code == 0) {
+			back[nback++] = r;
+		} else {
+			list[n] = r;
+			codes[n++] = code;
+		}
+	}
+	if (k->q_n)
+		c->st.connections_failed++;
+	/* Servers that break pipelines are real: stop pipelining to them. */
+	if (unanswered_pipelined && c->o.pipeline_depth > 1) {
+		p->no_pipeline_until = h1c__now_ms() + c->o.pipeline_backoff_ms;
+		c->st.pipeline_fallbacks++;
+	}
+	x->writing = NULL;
+	k->q_n = 0;
+	cx_destroy(c, x);
+	/* Re-queue in the original order, ahead of everything waiting. */
+	while (nback) {
+		struct rq *r = back[--nback];
+		wait_push_front(c, r);
+	}
+	for (i = 0; i < n; i++)
+		rq_end(c, list[i], codes[i]);
+	return 1;
+}
+
+/* After a response: keeps x for reuse, or closes it. Returns 1 when x is
+ * gone. */
+static int cx_settle(struct h1c_client *c, struct cx *x)
+{
+	if (x->conn.q_n || x->writing)
+		return 0;
+	x->idle_since = h1c__now_ms();
+	if (!h1c__conn_reusable(&x->conn, 0, c->o.keepalive_ms)) {
+		cx_destroy(c, x);
+		return 1;
+	}
+	if (!x->idle) {
+		x->idle = 1;
+		x->lprev = NULL;
+		x->lnext = c->idle_head;
+		if (c->idle_head)
+			c->idle_head->lprev = x;
+		else
+			c->idle_tail = x;
+		c->idle_head = x;
+	}
+	return 0;
+}
+
+/* One response ended for r (NULL: a cancelled request's). Returns 1 when x
+ * is gone. */
+static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
+{
+	const struct h1c_reader *rd = &x->conn.rd;
+
+	/* RFC 9112 section 9.3.2 and RFC 2616 section 8.1.2.2: pipeline only
+	 * once a HTTP/1.1 response showed that the connection persists (an
+	 * HTTP/1.0 server is never sent a pipeline). */
+	if (rd->framing.keep_alive && rd->resp.version_minor >= 1)
+		x->pipeline_ok = 1;
+	if (r) {
+		r->cx = NULL;
+		if (r->discard) {
+			/* RFC 9110 section 10.1.1: retry once without Expect. */
+			r->no_expect = 1;
+			r->flags &= ~(unsigned)H1C_DONE_PIPELINED;
+			wait_push_front(c, r);
+		} else {
+			rq_end(c, r, 0);
+		}
+	}
+	return cx_settle(c, x);
+}
+
+/* Handles the events of the bytes x holds. Returns 0, or 1 when x is gone. */
+static int cx_events(struct h1c_client *c, struct cx *x)
+{
+	for (;;) {
+		struct h1c_event ev;
+		void *user;
+		struct rq *r;
+		const struct h1c_reader *rd = &x->conn.rd;
+		int err = h1c__conn_next(&x->conn, &ev, &user), stop = 0;
+
+		r = user;
+		if (err) {
+			if (!x->conn.q_n) {
+				/* Bytes nobody asked for (a stray 408): not reusable. */
+				cx_destroy(c, x);
+				return 1;
+			}
+			return cx_fail(c, x, err, NULL);
+		}
+		switch (ev.type) {
+		case H1C_EV_NEED_MORE:
+			return cx_flush(c, x);
+		case H1C_EV_HEAD:
+			if (!r)
+				break;
+			r->begun = 1;
+			if (rd->framing.flags & H1C_FRAMING_INTERIM) {
+				if (rd->resp.status == 100 && r->body_state == BODY_WAIT100)
+					r->body_state = BODY_SENDING;
+				if (r->cb.on_interim && r->cb.on_interim(r->user, &rd->resp))
+					stop = 1;
+				break;
+			}
+			r->final_head = 1;
+			if (x->writing == r) {
+				/* A final status before the body went out: it will
+				 * not be sent, and since its length was announced the
+				 * connection cannot carry another request. */
+				x->writing = NULL;
+				r->body_state = BODY_NONE;
+				x->conn.no_reuse = 1;
+			}
+			if (r->expect && !r->no_expect && rd->resp.status == 417) {
+				r->discard = 1;
+				break;
+			}
+			if (r->cb.on_head && r->cb.on_head(r->user, &rd->resp))
+				stop = 1;
+			break;
+		case H1C_EV_DATA:
+			if (r && !r->discard && ev.len && r->cb.on_data &&
+			    r->cb.on_data(r->user, ev.data, ev.len))
+				stop = 1;
+			break;
+		case H1C_EV_TRAILERS:
+			if (r && !r->discard && r->cb.on_trailers &&
+			    r->cb.on_trailers(r->user, ev.fields, ev.num_fields))
+				stop = 1;
+			break;
+		case H1C_EV_DONE:
+			if (rd->framing.flags & H1C_FRAMING_INTERIM)
+				break;
+			x->last_io = x->head_since = h1c__now_ms();
+			if (response_end(c, x, r))
+				return 1;
+			break;
+		default:
+			break;
+		}
+		if (stop)
+			return cx_fail(c, x, H1C_ECALLBACK, r);
+	}
+}
+
+/* The server closed x. */
+static int cx_eof(struct h1c_client *c, struct cx *x)
+{
+	struct h1c_event ev;
+	void *user;
+	int err;
+
+	if (!x->conn.q_n) {
+		cx_destroy(c, x);
+		return 1;
+	}
+	err = h1c__conn_eof(&x->conn, &ev, &user);
+	if (!err && ev.type == H1C_EV_DONE) {
+		/* A close-delimited body ended. */
+		if (response_end(c, x, user))
+			return 1;
+		if (!x->conn.q_n) {
+			cx_destroy(c, x);
+			return 1;
+		}
+		err = H1C_ETRUNCATED;
+	}
+	return cx_fail(c, x, err ? err : H1C_ETRUNCATED, NULL);
+}
+
+/* Reads what x has. Returns 0, or 1 when x is gone. */
+static int cx_read(struct h1c_client *c, struct cx *x)
+{
+	int rounds;
+
+	for (rounds = 0; rounds < 4; rounds++) {
+		char *space;
+		size_t room;
+		long n;
+		int err = h1c__conn_space(&x->conn, READ_CHUNK, &space, &room);
+
+		if (err)
+			return cx_fail(c, x, err, NULL);
+		n = c->io->read(x->io, space, room);
+		if (n > 0) {
+			h1c__conn_filled(&x->conn, (size_t)n);
+			x->last_io = h1c__now_ms();
+			if (cx_events(c, x))
+				return 1;
+			if ((size_t)n < room)
+				return 0;
+			continue;
+		}
+		if (n == 0)
+			return cx_eof(c, x);
+		if (n == H1C_EWANTREAD || n == H1C_EWANTWRITE)
+			return 0;
+		return cx_fail(c, x, (int)n, NULL);
+	}
+	return 0;
+}
+
+/* The dial of x connected with socket fd: wrap it and make x ready (idle
+ * until dispatch gives it a request). Returns 0 or an error. */
+static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
+{
+	struct fdent *f = fdent(c, fd);
+	int err = 0;
+	void *io = f ? c->io->open(c->o.io_user, fd, x->pool->host, &err) : NULL;
+
+	if (!io) {
+		close(fd);
+		return err ? err : H1C_ENOMEM;
+	}
+	f = fdent(c, c->io->fd(io));
+	if (!f) {
+		c->io->close(io);
+		return H1C_ENOMEM;
+	}
+	x->pool->ndial--;
+	x->state = CX_OPEN;
+	x->io = io;
+	x->fd = c->io->fd(io);
+	f->cx = x;
+	x->last_io = h1c__now_ms();
+	cx_settle(c, x);
+	return 0;
+}
+
+/* Frees x, whose dial failed with err (its attempts are closed already). */
+static void dial_failed(struct h1c_client *c, struct cx *x, int err)
+{
+	struct pool *p = x->pool;
+
+	p->ndial--;
+	p->nconns--;
+	c->nconns--;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		c->conns = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	h1c__conn_free(&x->conn);
+	h1c__free(c->al, x);
+	pool_fail(c, p, err);
+}
+
+/* Advances the dial of x (ready_fd: an attempt reported ready, or -1).
+ * Returns 0 while it connects or once connected, else the error (x is
+ * gone). */
+static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
+{
+	int fd = -1, err = h1c__dial_step(&x->dial, h1c__now_ms(), ready_fd, &fd);
+
+	if (err == H1C_EWANTWRITE)
+		return 0;
+	if (err == 0)
+		err = cx_connected(c, x, fd);
+	if (err)
+		dial_failed(c, x, err);
+	return err;
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+/* Makes room for one more connection by closing the least recently used
+ * idle one. Returns 1 when there is room. */
+static int make_room(struct h1c_client *c)
+{
+	if (c->nconns < c->o.max_connections)
+		return 1;
+	if (!c->idle_tail)
+		return 0;
+	cx_destroy(c, c->idle_tail);
+	return 1;
+}
+
+/* Takes the most recently used idle connection of p that is still fit,
+ * closing those that are not. */
+static struct cx *take_idle(struct h1c_client *c, struct pool *p, long long now)
+{
+	struct cx *x = c->idle_head;
+
+	while (x) {
+		struct cx *next = x->lnext;
+		if (x->pool == p) {
+			/* A connection the server closed, or that holds junk
+			 * (a stray 408), is readable: never reuse it. */
+			if (h1c__conn_reusable(&x->conn, now - x->idle_since, c->o.keepalive_ms) &&
+			    !readable_now(x->fd))
+				return x;
+			c->st.stale_closed++;
+			cx_destroy(c, x);
+		}
+		x = next;
+	}
+	return NULL;
+}
+
+/* The live connection of p with the fewest requests in flight that may take
+ * r in a pipeline, or NULL. */
+static struct cx *pick_pipeline(struct h1c_client *c, struct pool *p, const struct rq *r,
+                                long long now)
+{
+	struct cx *x, *best = NULL;
+
+	for (x = c->conns; x; x = x->next)
+		if (x->pool == p && can_pipeline(c, x, r, now) &&
+		    (!best || x->conn.q_n < best->conn.q_n))
+			best = x;
+	return best;
+}
+
+/* Gives waiting requests their connections (DESIGN: dispatch). */
+static void dispatch_pool(struct h1c_client *c, struct pool *p)
+{
+	long long now = h1c__now_ms();
+
+	while (p->wait_head) {
+		struct rq *r = p->wait_head;
+		struct cx *x = take_idle(c, p, now);
+
+		if (x) {
+			assign(c, r, x);
+			continue;
+		}
+		/* A new connection for every request that has none coming. */
+		while (p->ndial < p->nwait && p->nconns < c->o.max_per_origin && make_room(c))
+			if (cx_open(c, p))
+				break;
+		if (!p->wait_head)
+			return;
+		r = p->wait_head;
+		/* cx_open may have connected at once. */
+		x = take_idle(c, p, now);
+		if (!x && c->o.pipeline_depth > 1)
+			x = pick_pipeline(c, p, r, now);
+		if (!x)
+			return;
+		assign(c, r, x);
+	}
+}
+
+/* Deals with cancellations asked for from callbacks. */
+static void do_cancels(struct h1c_client *c);
+
+static void dispatch(struct h1c_client *c)
+{
+	struct pool *p;
+
+	c->busy++;
+	c->need_dispatch = 0;
+	if (c->cancels)
+		do_cancels(c);
+	for (p = c->pools; p; p = p->next)
+		if (p->wait_head)
+			dispatch_pool(c, p);
+	c->busy--;
+}
+
+/* ---- timers --------------------------------------------------------------------- */
+
+/* The time at which x needs attention, or 0. */
+static long long cx_deadline(const struct h1c_client *c, const struct cx *x)
+{
+	if (x->state == CX_DIAL)
+		return h1c__dial_deadline(&x->dial);
+	if (x->idle) {
+		long long limit = c->o.keepalive_ms;
+		if (x->conn.ka_timeout >= 0) {
+			long long hint = x->conn.ka_timeout * 1000;
+			hint -= hint / 2 < 1000 ? hint / 2 : 1000;
+			if (hint < limit)
+				limit = hint;
+		}
+		return x->idle_since + limit;
+	}
+	if (x->writing && x->writing->body_state == BODY_WAIT100)
+		return x->wait100_until;
+	if (x->writing)
+		return x->last_io + c->o.idle_timeout_ms;
+	if (x->conn.q_n) {
+		/* From the request sent to its response's head, the head
+		 * timeout; then the longest silence between bytes. */
+		const struct rq *head = x->conn.q[x->conn.q_head].user;
+		if (head && !head->final_head)
+			return x->head_since + c->o.head_timeout_ms;
+		return x->last_io + c->o.idle_timeout_ms;
+	}
+	return 0;
+}
+
+/* Ends r, which timed out or was cancelled, wherever it is. */
+static void rq_abort(struct h1c_client *c, struct rq *r, int err)
+{
+	struct cx *x = r->cx;
+	struct h1c__conn *k;
+	unsigned i;
+
+	if (r->state == RQ_WAITING || !x) {
+		rq_end(c, r, err);
+		return;
+	}
+	k = &x->conn;
+	/* Behind the head and fully written: its response is read and
+	 * dropped, and the connection carries on. */
+	if (x->writing != r && k->q[k->q_head].user != r) {
+		for (i = 1; i < k->q_n; i++)
+			if (k->q[(k->q_head + i) % H1C__MAXQ].user == r)
+				k->q[(k->q_head + i) % H1C__MAXQ].user = NULL;
+		rq_end(c, r, err);
+		return;
+	}
+	cx_fail(c, x, err, r);
+}
+
+static void do_cancels(struct h1c_client *c)
+{
+	struct rq *r;
+
+	while (c->cancels) {
+		for (r = c->live; r; r = r->lnext)
+			if (r->cancel)
+				break;
+		if (!r) {
+			c->cancels = 0;
+			return;
+		}
+		rq_abort(c, r, H1C_ECANCELED);
+	}
+}
+
+/* Expires what is due at time now. Each step either frees a connection or
+ * request or moves its deadline past now, so the rescans end. */
+static void expire(struct h1c_client *c, long long now)
+{
+	struct cx *x;
+	struct rq *r;
+
+again:
+	for (x = c->conns; x; x = x->next) {
+		long long when = cx_deadline(c, x);
+
+		if (!when || now < when)
+			continue;
+		if (x->state == CX_DIAL) {
+			cx_dial(c, x, -1);
+		} else if (x->idle) {
+			cx_destroy(c, x);
+		} else if (x->writing && x->writing->body_state == BODY_WAIT100) {
+			/* RFC 9110 section 10.1.1: no 100 in time; send anyway. */
+			x->writing->body_state = BODY_SENDING;
+			x->last_io = now;
+			cx_flush(c, x);
+		} else {
+			cx_fail(c, x, H1C_ETIMEDOUT, x->conn.q[x->conn.q_head].user);
+		}
+		goto again; /* callbacks may have changed the list */
+	}
+	for (r = c->live; r; r = r->lnext)
+		if (r->deadline && now >= r->deadline) {
+			rq_abort(c, r, H1C_ETIMEDOUT);
+			goto again;
+		}
+}
+
+int h1c_client_timeout(const struct h1c_client *c)
+{
+	const struct cx *x;
+	const struct rq *r;
+	long long next = 0, now;
+
+	if (!c)
+		return -1;
+	if (c->need_dispatch)
+		return 0;
+	for (x = c->conns; x; x = x->next) {
+		long long when = cx_deadline(c, x);
+		if (when && (!next || when < next))
+			next = when;
+	}
+	for (r = c->live; r; r = r->lnext)
+		if (r->deadline && (!next || r->deadline < next))
+			next = r->deadline;
+	if (!next)
+		return -1;
+	now = h1c__now_ms();
+	if (next <= now)
+		return 0;
+	return next - now > 86400000 ? 86400000 : (int)(next - now);
+}
+
+/* ---- the loop interface ------------------------------------------------------ */
+
+/* What x wants watched. */
+static unsigned cx_wants(const struct cx *x)
+{
+	const char *p;
+	size_t n;
+
+	if (x->state == CX_DIAL)
+		return H1C_WRITE;
+	h1c__conn_output(&x->conn, &p, &n);
+	return H1C_READ | (n && !x->write_failed ? H1C_WRITE : 0);
+}
+
+/* Brings the outside loop up to date: sockets and the deadline. */
+static void sync_loop(struct h1c_client *c)
+{
+	struct cx *x;
+	int ms;
+
+	if (!c->has_loop)
+		return;
+	for (x = c->conns; x; x = x->next) {
+		size_t i;
+		if (x->state == CX_DIAL) {
+			for (i = 0; i < x->dial.live; i++) {
+				struct fdent *f = fdent(c, x->dial.fds[i]);
+				if (f) {
+					f->cx = x;
+					watch(c, x->dial.fds[i], H1C_WRITE);
+				}
+			}
+		} else {
+			watch(c, x->fd, cx_wants(x));
+		}
+	}
+	ms = h1c_client_timeout(c);
+	if (c->loop.timer && (ms != -1 || c->timer_reported != -1)) {
+		c->loop.timer(c->loop.user, ms);
+		c->timer_reported = ms;
+	}
+}
+
+size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w, size_t max)
+{
+	const struct cx *x;
+	size_t n = 0, i;
+
+	if (!c)
+		return 0;
+	for (x = c->conns; x; x = x->next) {
+		if (x->state == CX_DIAL) {
+			for (i = 0; i < x->dial.live; i++, n++)
+				if (n < max) {
+					w[n].fd = x->dial.fds[i];
+					w[n].events = H1C_WRITE;
+				}
+			continue;
+		}
+		if (n < max) {
+			w[n].fd = x->fd;
+			w[n].events = cx_wants(x);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Handles readiness of fd; no dispatch. */
+static void ready(struct h1c_client *c, int fd, unsigned events)
+{
+	struct cx *x;
+
+	if (fd < 0 || (size_t)fd >= c->fds_cap || !(x = c->fds[fd].cx)) {
+		/* A dial's attempt not yet in the table. */
+		for (x = c->conns; x; x = x->next) {
+			size_t i;
+			if (x->state != CX_DIAL)
+				continue;
+			for (i = 0; i < x->dial.live; i++)
+				if (x->dial.fds[i] == fd)
+					break;
+			if (i < x->dial.live)
+				break;
+		}
+		if (!x)
+			return;
+	}
+	if (x->state == CX_DIAL) {
+		cx_dial(c, x, fd);
+		return;
+	}
+	if (x->fd != fd)
+		return;
+	if ((events & H1C_WRITE) && cx_flush(c, x))
+		return;
+	if (events & H1C_READ) {
+		if (x->idle) {
+			/* An idle connection heard from: closed, or junk. */
+			c->st.stale_closed++;
+			cx_destroy(c, x);
+			return;
+		}
+		cx_read(c, x);
+	}
+}
+
+int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
+{
+	if (!c)
+		return H1C_EINVAL;
+	c->busy++;
+	ready(c, fd, events);
+	expire(c, h1c__now_ms());
+	c->busy--;
+	dispatch(c);
+	sync_loop(c);
+	return (int)c->nlive;
+}
+
+int h1c_client_on_timeout(struct h1c_client *c)
+{
+	if (!c)
+		return H1C_EINVAL;
+	c->busy++;
+	expire(c, h1c__now_ms());
+	c->busy--;
+	dispatch(c);
+	sync_loop(c);
+	return (int)c->nlive;
+}
+
+void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	/* Forget what the previous loop was told. */
+	for (i = 0; i < c->fds_cap; i++) {
+		c->fds[i].watched = 0;
+		c->fds[i].slot = NULL;
+	}
+	c->has_loop = loop != NULL && loop->watch != NULL;
+	if (c->has_loop)
+		c->loop = *loop;
+	c->timer_reported = -2;
+	sync_loop(c);
+}
+
+int h1c_client_cancel(struct h1c_client *c, long long id)
+{
+	struct rq *r;
+
+	if (!c)
+		return H1C_EINVAL;
+	for (r = c->live; r; r = r->lnext)
+		if (r->id == id)
+			break;
+	if (!r || r->cancel)
+		return H1C_EINVAL;
+	if (c->busy) {
+		r->cancel = 1;
+		c->cancels++;
+		return 0;
+	}
+	c->busy++;
+	rq_abort(c, r, H1C_ECANCELED);
+	c->busy--;
+	dispatch(c);
+	sync_loop(c);
+	return 0;
+}
+
+/* Runs the poll(2) loop until *stop is set, nothing is pending, or the
+ * time is up (deadline -1: never). */
+static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
+{
+	dispatch(c);
+	for (;;) {
+		size_t n, i;
+		int wait, rc;
+		long long now;
+
+		if (!c->nlive || (stop && *stop))
+			return (int)c->nlive;
+		n = h1c_client_watches(c, NULL, 0);
+		if (n > c->pfd_cap) {
+			size_t cap = n * 2;
+			struct pollfd *pf = h1c__realloc(c->al, c->pfd, cap * sizeof(*pf));
+			if (!pf)
+				return H1C_ENOMEM;
+			c->pfd = pf;
+			c->pfd_cap = cap;
+		}
+		{
+			const struct cx *x;
+			n = 0;
+			for (x = c->conns; x; x = x->next) {
+				if (x->state == CX_DIAL) {
+					for (i = 0; i < x->dial.live; i++, n++) {
+						c->pfd[n].fd = x->dial.fds[i];
+						c->pfd[n].events = POLLOUT;
+						c->pfd[n].revents = 0;
+					}
+					continue;
+				}
+				c->pfd[n].fd = x->fd;
+				c->pfd[n].events = (short)((cx_wants(x) & H1C_WRITE) ? POLLIN | POLLOUT
+				                                                      : POLLIN);
+				c->pfd[n].revents = 0;
+				n++;
+			}
+		}
+		wait = h1c_client_timeout(c);
+		now = h1c__now_ms();
+		if (deadline >= 0) {
+			long long left = deadline - now;
+			if (left < 0)
+				left = 0;
+			if (wait < 0 || left < wait)
+				wait = (int)left;
+		}
+		rc = poll(c->pfd, (nfds_t)n, wait);
+		if (rc < 0 && errno != EINTR)
+			return H1C_EIO;
+		c->busy++;
+		for (i = 0; rc > 0 && i < n; i++) {
+			short re = c->pfd[i].revents;
+			unsigned ev = 0;
+			if (!re)
+				continue;
+			if (re & (POLLIN | POLLHUP | POLLERR))
+				ev |= H1C_READ;
+			if (re & (POLLOUT | POLLHUP | POLLERR))
+				ev |= H1C_WRITE;
+			ready(c, c->pfd[i].fd, ev);
+		}
+		expire(c, h1c__now_ms());
+		c->busy--;
+		dispatch(c);
+		if (deadline >= 0 && h1c__now_ms() >= deadline)
+			return (int)c->nlive;
+	}
+}
+
+int h1c_client_run(struct h1c_client *c, int timeout_ms)
+{
+	if (!c)
+		return H1C_EINVAL;
+	if (c->busy)
+		return H1C_EINVAL;
+	return run_loop(c, timeout_ms < 0 ? -1 : h1c__now_ms() + timeout_ms, NULL);
+}
+
+/* ---- life ----------------------------------------------------------------------- */
+
+struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
+{
+	const struct h1c_allocator *al = opt ? opt->alloc : NULL;
+	struct h1c_client *c = h1c__malloc(al, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	if (opt)
+		c->o = *opt;
+	if (al) {
+		c->al_copy = *al;
+		c->al = &c->al_copy;
+	}
+	c->o.alloc = NULL;
+	if (c->o.connect_timeout_ms <= 0)
+		c->o.connect_timeout_ms = H1C_DEFAULT_CONNECT_TIMEOUT_MS;
+	if (c->o.head_timeout_ms <= 0)
+		c->o.head_timeout_ms = H1C_DEFAULT_HEAD_TIMEOUT_MS;
+	if (c->o.idle_timeout_ms <= 0)
+		c->o.idle_timeout_ms = H1C_DEFAULT_IDLE_TIMEOUT_MS;
+	if (c->o.keepalive_ms <= 0)
+		c->o.keepalive_ms = H1C_DEFAULT_KEEPALIVE_MS;
+	if (c->o.expect_timeout_ms <= 0)
+		c->o.expect_timeout_ms = H1C_DEFAULT_EXPECT_TIMEOUT_MS;
+	if (!c->o.max_per_origin)
+		c->o.max_per_origin = H1C_DEFAULT_MAX_PER_ORIGIN;
+	if (!c->o.max_connections)
+		c->o.max_connections = H1C_DEFAULT_MAX_CONNECTIONS;
+	if (!c->o.max_queued)
+		c->o.max_queued = H1C_DEFAULT_MAX_QUEUED;
+	if (!c->o.max_replays)
+		c->o.max_replays = H1C_DEFAULT_MAX_REPLAYS;
+	if (c->o.pipeline_backoff_ms <= 0)
+		c->o.pipeline_backoff_ms = H1C_DEFAULT_PIPELINE_BACKOFF_MS;
+	if (c->o.pipeline_depth < 1)
+		c->o.pipeline_depth = 1;
+	if (c->o.pipeline_depth > H1C_MAX_PIPELINE)
+		c->o.pipeline_depth = H1C_MAX_PIPELINE;
+	c->io = c->o.io ? c->o.io : h1c_io_plain();
+	if (c->o.proxy) {
+		if (h1c__hostport_parse(c->o.proxy, &c->proxy) != 0) {
+			h1c__free(al, c);
+			return NULL;
+		}
+		c->has_proxy = 1;
+	}
+	c->o.proxy = NULL; /* parsed; the caller's string is not kept */
+	c->timer_reported = -2;
+	return c;
+}
+
+void h1c_client_free(struct h1c_client *c)
+{
+	const struct h1c_allocator *al;
+
+	if (!c)
+		return;
+	al = c->al;
+	c->busy++;
+	c->closing = 1;
+	/* Pending requests end first, their connections with them. */
+	while (c->live)
+		rq_abort(c, c->live, H1C_ECANCELED);
+	while (c->conns)
+		cx_destroy(c, c->conns);
+	while (c->pools) {
+		struct pool *p = c->pools;
+		c->pools = p->next;
+		h1c__free(al, p);
+	}
+	while (c->spare) {
+		struct rq *r = c->spare;
+		c->spare = r->lnext;
+		h1c__free(al, r->mem);
+		h1c__free(al, r);
+	}
+	h1c__free(al, c->fds);
+	h1c__free(al, c->pfd);
+	h1c__free(al, c);
+}
+
+void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st)
+{
+	if (c && st)
+		*st = c->st;
+}
+
+/* ---- the blocking call ---------------------------------------------------------- */
+
+/* What h1c_client_fetch() gathers. */
+struct fetch {
+	const struct h1c_request *req;
+	struct h1c_result *res;
+	const struct h1c_allocator *al;
+	char *body;
+	size_t body_len, body_cap;
+	int done, err;
+	unsigned flags;
+};
+
 /* Copies header views into one owned block; returns the block. */
-static char *copy_fields(const struct h1c_header *f, size_t n, const char *extra,
-                         size_t extra_len, struct h1c_header **out, const char **extra_out)
+static char *copy_fields(const struct h1c_allocator *al, const struct h1c_header *f, size_t n,
+                         const char *extra, size_t extra_len, struct h1c_header **out,
+                         const char **extra_out)
 {
 	size_t i, size = n * sizeof(**out) + extra_len + 1;
 	struct h1c_header *h;
@@ -257,7 +1626,7 @@ static char *copy_fields(const struct h1c_header *f, size_t n, const char *extra
 
 	for (i = 0; i < n; i++)
 		size += f[i].name_len + f[i].value_len + 2;
-	block = malloc(size);
+	block = h1c__malloc(al, size);
 	if (!block)
 		return NULL;
 	h = (struct h1c_header *)(void *)block;
@@ -283,344 +1652,124 @@ static char *copy_fields(const struct h1c_header *f, size_t n, const char *extra
 	return block;
 }
 
-/* Handles one event of the response to the current request. */
-static int on_event(struct xfer *t, struct cx *x, const struct h1c_event *ev)
+static int fetch_head(void *user, const struct h1c_response *resp)
 {
-	const struct h1c_reader *rd = &x->conn.rd;
-	struct h1c_result *res = t->res;
+	struct fetch *f = user;
+	struct h1c_result *res = f->res;
 
-	switch (ev->type) {
-	case H1C_EV_HEAD:
-		t->any_head = 1;
-		if (rd->framing.flags & H1C_FRAMING_INTERIM) {
-			if (rd->resp.status == 100)
-				t->got_100 = 1;
-			break;
-		}
-		t->final_head = 1;
-		free(res->head_);
-		res->head_ = copy_fields(rd->resp.headers, rd->resp.num_headers, rd->resp.reason,
-		                         rd->resp.reason_len, &res->headers, &res->reason);
-		if (!res->head_)
-			return H1C_ENOMEM;
-		res->num_headers = rd->resp.num_headers;
-		res->reason_len = rd->resp.reason_len;
-		res->status = rd->resp.status;
-		res->version_minor = rd->resp.version_minor;
-		t->discard = t->expect && res->status == 417;
-		if (!t->discard && t->req->on_head && t->req->on_head(t->req->data_user, res))
-			return H1C_ECALLBACK;
-		break;
-	case H1C_EV_DATA:
-		if (t->discard || ev->len == 0)
-			break;
-		if (t->req->on_data) {
-			if (t->req->on_data(t->req->data_user, ev->data, ev->len))
-				return H1C_ECALLBACK;
-			break;
-		}
-		if (!t->body || t->body_len + ev->len + 1 > t->body_cap) {
-			size_t cap = t->body_cap ? t->body_cap : 4096;
-			char *b;
-			while (cap < t->body_len + ev->len + 1)
-				cap *= 2;
-			b = realloc(t->body, cap);
-			if (!b)
-				return H1C_ENOMEM;
-			t->body = b;
-			t->body_cap = cap;
-		}
-		memcpy(t->body + t->body_len, ev->data, ev->len);
-		t->body_len += ev->len;
-		break;
-	case H1C_EV_TRAILERS:
-		free(res->trail_);
-		res->trail_ = copy_fields(ev->fields, ev->num_fields, NULL, 0, &res->trailers, NULL);
-		if (!res->trail_)
-			return H1C_ENOMEM;
-		res->num_trailers = ev->num_fields;
-		break;
-	default:
-		break;
+	h1c__free(f->al, res->head_);
+	res->head_ = copy_fields(f->al, resp->headers, resp->num_headers, resp->reason,
+	                         resp->reason_len, &res->headers, &res->reason);
+	if (!res->head_)
+		return 1;
+	res->num_headers = resp->num_headers;
+	res->reason_len = resp->reason_len;
+	res->status = resp->status;
+	res->version_minor = resp->version_minor;
+	return f->req->on_head ? f->req->on_head(f->req->data_user, res) : 0;
+}
+
+static int fetch_data(void *user, const char *data, size_t len)
+{
+	struct fetch *f = user;
+
+	if (f->req->on_data)
+		return f->req->on_data(f->req->data_user, data, len);
+	if (f->body_len + len + 1 > f->body_cap) {
+		size_t cap = f->body_cap ? f->body_cap : 4096;
+		char *b;
+		while (cap < f->body_len + len + 1)
+			cap *= 2;
+		b = h1c__realloc(f->al, f->body, cap);
+		if (!b)
+			return 1;
+		f->body = b;
+		f->body_cap = cap;
 	}
+	memcpy(f->body + f->body_len, data, len);
+	f->body_len += len;
 	return 0;
 }
 
-/*
- * Reads and handles events until the final response ends (returns 1), or,
- * when stop_at_head is set, until a 100 or a final head arrives (returns 0)
- * or the deadline passes (H1C_ETIMEDOUT).
- */
-static int pump(struct xfer *t, struct cx *x, long long deadline, int stop_at_head)
+static int fetch_trailers(void *user, const struct h1c_header *fields, size_t n)
 {
-	struct h1c_client *c = t->c;
+	struct fetch *f = user;
+	struct h1c_result *res = f->res;
 
-	for (;;) {
-		struct h1c_event ev;
-		void *user;
-		int err = h1c__conn_next(&x->conn, &ev, &user);
-		char *space;
-		size_t room;
-		long n;
-
-		if (err)
-			return err;
-		if (ev.type != H1C_EV_NEED_MORE) {
-			err = on_event(t, x, &ev);
-			if (err)
-				return err;
-			if (ev.type == H1C_EV_DONE && t->final_head)
-				return 1;
-			if (stop_at_head && (t->got_100 || t->final_head))
-				return 0;
-			continue;
-		}
-		err = h1c__conn_space(&x->conn, READ_CHUNK, &space, &room);
-		if (err)
-			return err;
-		n = c->io->read(x->io, space, room);
-		if (n > 0) {
-			h1c__conn_filled(&x->conn, (size_t)n);
-			/* Between bytes of a response, the idle timeout runs. */
-			if (t->any_head && !stop_at_head)
-				deadline = h1c__now_ms() + c->o.idle_timeout_ms;
-			continue;
-		}
-		if (n == 0) {
-			err = h1c__conn_eof(&x->conn, &ev, &user);
-			if (err)
-				return err;
-			if (ev.type == H1C_EV_DONE && t->final_head) {
-				on_event(t, x, &ev);
-				return 1;
-			}
-			return H1C_ETRUNCATED;
-		}
-		if (n == H1C_EWANTREAD || n == H1C_EWANTWRITE) {
-			err = wait_fd(x->fd, n == H1C_EWANTREAD ? POLLIN : POLLOUT, deadline);
-			if (err)
-				return err;
-			continue;
-		}
-		return (int)n;
-	}
+	h1c__free(f->al, res->trail_);
+	res->trail_ = copy_fields(f->al, fields, n, NULL, 0, &res->trailers, NULL);
+	if (!res->trail_)
+		return 1;
+	res->num_trailers = n;
+	return 0;
 }
 
-/* Sends the body of the request, from memory or from its callback. */
-static int send_body(struct xfer *t, struct cx *x)
+static void fetch_done(void *user, int err, unsigned flags)
 {
-	const struct h1c_request *r = t->req;
-	int err;
+	struct fetch *f = user;
 
-	if (!r->body_read) {
-		err = h1c__conn_body(&x->conn, r->body, r->body_len, 0);
-		return err ? err : flush(t->c, x);
-	}
-	for (;;) {
-		char chunk[READ_CHUNK];
-		long n = r->body_read(r->body_user, chunk, sizeof(chunk));
-		if (n < 0)
-			return H1C_ECALLBACK;
-		err = h1c__conn_body(&x->conn, chunk, (size_t)n, n == 0);
-		if (!err)
-			err = flush(t->c, x);
-		if (err || n == 0)
-			return err;
-	}
-}
-
-/* Builds the target and Host of a request into buf. */
-static void request_target(const struct h1c_client *c, const struct h1c__url *u, char *buf,
-                           size_t size, struct h1c__req *r, char *host, size_t host_size)
-{
-	/* A URL with no path, or only a query, gets the "/" it lacks. */
-	const char *slash = u->has_path ? "" : "/";
-
-	if (u->port == 80)
-		snprintf(host, host_size, u->ipv6 ? "[%s]" : "%s", u->host);
-	else
-		snprintf(host, host_size, u->ipv6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
-	r->host = host;
-	/* RFC 9112 section 3.2: absolute-form to a proxy, origin-form else. */
-	snprintf(buf, size, "%s%s%s%.*s", c->has_proxy ? "http://" : "", c->has_proxy ? host : "",
-	         slash, (int)u->path_len, u->path);
-	r->target = buf;
-	r->target_len = strlen(buf);
-}
-
-/* One exchange on x: write the request, read the whole response. */
-static int exchange(struct xfer *t, struct cx *x, const struct h1c__url *u, int expect)
-{
-	const struct h1c_request *q = t->req;
-	struct h1c_client *c = t->c;
-	struct h1c__req r;
-	char host[300], small[512];
-	char *target;
-	size_t tsize = u->path_len + sizeof(host) + 16;
-	long long deadline;
-	int err, has_body;
-
-	/* Most targets fit on the stack: no allocation per request. */
-	target = tsize <= sizeof(small) ? small : malloc(tsize);
-	if (!target)
-		return H1C_ENOMEM;
-	memset(&r, 0, sizeof(r));
-	r.method = q->method ? q->method : "GET";
-	request_target(c, u, target, tsize, &r, host, sizeof(host));
-	r.headers = q->headers;
-	r.num_headers = q->num_headers;
-	r.body_size = q->body_read ? (q->body_size >= 0 ? q->body_size : -1)
-	                           : (long long)q->body_len;
-	has_body = q->body_read ? 1 : q->body_len > 0;
-	r.close = (q->flags & H1C_REQ_CLOSE) != 0;
-	r.expect = expect && has_body;
-	t->expect = r.expect;
-	err = h1c__conn_request(&x->conn, &r);
-	if (target != small)
-		free(target);
-	if (err)
-		return err;
-	err = flush(c, x);
-	if (err)
-		return err;
-	if (r.expect) {
-		/* RFC 9110 section 10.1.1: wait a while for 100, then send anyway;
-		 * a final status first means the body is not sent, and since its
-		 * length was announced the connection cannot be reused. */
-		err = pump(t, x, h1c__now_ms() + c->o.expect_timeout_ms, 1);
-		if (err == 1) {
-			x->conn.no_reuse = 1; /* answered; the body was never sent */
-			return 0;
-		}
-		if (err < 0 && err != H1C_ETIMEDOUT)
-			return err;
-		if (t->final_head && !t->got_100) {
-			x->conn.no_reuse = 1;
-			has_body = 0;
-		}
-	}
-	if (has_body) {
-		err = send_body(t, x);
-		if (err == H1C_EIO) {
-			/* The server may have answered and closed without reading
-			 * the body (413, 401...): its response is worth more than the
-			 * write error. */
-			x->conn.no_reuse = 1;
-			if (pump(t, x, h1c__now_ms() + c->o.idle_timeout_ms, 0) == 1)
-				return 0;
-		}
-		if (err)
-			return err;
-	}
-	deadline = h1c__now_ms() + c->o.head_timeout_ms;
-	err = pump(t, x, deadline, 0);
-	return err == 1 ? 0 : err;
-}
-
-/* Keeps x for reuse or closes it. */
-static void release(struct h1c_client *c, struct cx *x)
-{
-	x->last_used = h1c__now_ms();
-	if (!h1c__conn_reusable(&x->conn, 0, c->o.keepalive_ms)) {
-		cx_close(c, x);
-		return;
-	}
-	x->next = c->idle;
-	c->idle = x;
+	f->done = 1;
+	f->err = err;
+	f->flags = flags;
 }
 
 int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
                      struct h1c_result *res)
 {
-	struct h1c__url u;
-	const struct h1c__url *to;
-	struct key key;
-	const char *method;
-	int err, attempt, idempotent, expect, retried_417 = 0, replayed = 0;
+	static const struct h1c_callbacks cb = {NULL, fetch_head, fetch_data, fetch_trailers,
+	                                        fetch_done};
+	struct fetch f;
+	long long id;
+	int rc;
 
-	if (!c || !req || !res)
+	if (!c || !req || !res || c->busy)
 		return H1C_EINVAL;
 	memset(res, 0, sizeof(*res));
-	c->st.requests++;
-	err = h1c__url_parse(req->url, &u);
-	if (err)
-		goto fail;
-	method = req->method ? req->method : "GET";
-	idempotent = h1c__method_idempotent(method) || (req->flags & H1C_REQ_IDEMPOTENT);
-	expect = c->o.expect_threshold > 0 && !(req->flags & H1C_REQ_NO_EXPECT) &&
-	         (req->body_read ? (req->body_size < 0 ||
-	                            (unsigned long long)req->body_size >= c->o.expect_threshold)
-	                         : req->body_len >= c->o.expect_threshold);
-	to = c->has_proxy ? &c->proxy : &u;
-	memset(&key, 0, sizeof(key));
-	memcpy(key.host, to->host, sizeof(key.host));
-	key.port = to->port;
-	key.via_proxy = c->has_proxy;
-
-	for (attempt = 0;; attempt++) {
-		struct xfer t;
-		struct cx *x = take_idle(c, &key);
-		int reused = x != NULL;
-
-		if (!x) {
-			err = cx_open(c, &key, to, &x);
-			if (err)
-				goto fail;
-		} else {
-			c->st.connections_reused++;
-		}
-		memset(&t, 0, sizeof(t));
-		t.c = c;
-		t.req = req;
-		t.res = res;
-		err = exchange(&t, x, &u, expect);
-		if (err == 0 && res->status == 417 && expect && !retried_417) {
-			/* RFC 9110 section 10.1.1: try once more without it. */
-			retried_417 = 1;
-			expect = 0;
-			free(t.body);
-			h1c_result_free(res);
-			release(c, x);
-			attempt--;
-			continue;
-		}
-		if (err == 0) {
-			res->body = t.body;
-			res->body_len = t.body_len;
-			if (!res->body && !req->on_data) {
-				res->body = calloc(1, 1);
-				if (!res->body) {
-					cx_close(c, x);
-					err = H1C_ENOMEM;
-					goto fail;
-				}
-			}
-			res->reused = reused;
-			res->replayed = replayed;
-			release(c, x);
-			c->st.responses++;
-			return 0;
-		}
-		free(t.body);
-		/* The keep-alive race: a reused connection failed before any
-		 * byte of the response came back. */
-		if (reused && !x->conn.got_bytes && (err == H1C_EIO || err == H1C_ETRUNCATED)) {
-			cx_close(c, x);
-			h1c_result_free(res);
-			if (idempotent && !req->body_read && attempt == 0) {
-				c->st.replayed++;
-				replayed = 1;
-				continue;
-			}
-			/* Not idempotent, or its body cannot be read again. */
-			err = H1C_EUNANSWERED;
-			goto fail;
-		}
-		cx_close(c, x);
-		h1c_result_free(res);
-		goto fail;
+	memset(&f, 0, sizeof(f));
+	f.req = req;
+	f.res = res;
+	f.al = c->al;
+	res->alloc_ = c->al;
+	id = h1c_client_request(c, req, &cb, &f);
+	if (id < 0) {
+		c->st.errors++;
+		return (int)id;
 	}
-fail:
-	c->st.errors++;
-	return err;
+	rc = run_loop(c, -1, &f.done);
+	if (rc < 0 && !f.done) {
+		h1c_client_cancel(c, id);
+		f.err = rc;
+	}
+	if (f.err) {
+		h1c__free(c->al, f.body);
+		h1c_result_free(res);
+		return f.err;
+	}
+	if (!f.body && !req->on_data) {
+		f.body = h1c__malloc(c->al, 1);
+		if (!f.body) {
+			h1c_result_free(res);
+			return H1C_ENOMEM;
+		}
+	}
+	if (f.body)
+		f.body[f.body_len] = '\0';
+	res->body = f.body;
+	res->body_len = f.body_len;
+	res->reused = (f.flags & H1C_DONE_REUSED) != 0;
+	res->replayed = (f.flags & H1C_DONE_REPLAYED) != 0;
+	return 0;
+}
+
+void h1c_result_free(struct h1c_result *res)
+{
+	const struct h1c_allocator *al;
+
+	if (!res)
+		return;
+	al = res->alloc_;
+	h1c__free(al, res->head_);
+	h1c__free(al, res->trail_);
+	h1c__free(al, res->body);
+	memset(res, 0, sizeof(*res));
 }

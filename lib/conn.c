@@ -11,7 +11,8 @@
 #include <string.h>
 
 /* Makes room for n more bytes in a growable buffer. */
-static int buf_reserve(char **p, size_t *cap, size_t len, size_t n)
+static int buf_reserve(const struct h1c_allocator *al, char **p, size_t *cap, size_t len,
+                       size_t n)
 {
 	size_t want = len + n, c = *cap ? *cap : 1024;
 	char *q;
@@ -22,7 +23,7 @@ static int buf_reserve(char **p, size_t *cap, size_t len, size_t n)
 		return 0;
 	while (c < want)
 		c *= 2;
-	q = realloc(*p, c);
+	q = h1c__realloc(al, *p, c);
 	if (!q)
 		return H1C_ENOMEM;
 	*p = q;
@@ -42,26 +43,31 @@ static void put_str(struct h1c__conn *c, const char *s)
 	put(c, s, strlen(s));
 }
 
-int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy)
+int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
+                   const struct h1c_allocator *al)
 {
 	memset(c, 0, sizeof(*c));
+	c->al = al;
 	h1c__options(&c->opt, opt);
 	if (via_proxy)
 		c->opt.flags |= H1C_OPT_VIA_PROXY;
 	c->hdr_cap = 2 * c->opt.max_headers;
-	c->hdr = malloc(c->hdr_cap * sizeof(*c->hdr));
+	c->hdr = h1c__malloc(al, c->hdr_cap * sizeof(*c->hdr));
 	if (!c->hdr)
 		return H1C_ENOMEM;
 	c->ka_max = -1;
 	c->ka_timeout = -1;
+	c->ka_limit = -1;
 	return h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
 }
 
 void h1c__conn_free(struct h1c__conn *c)
 {
-	free(c->hdr);
-	free(c->in);
-	free(c->out);
+	const struct h1c_allocator *al = c->al;
+
+	h1c__free(al, c->hdr);
+	h1c__free(al, c->in);
+	h1c__free(al, c->out);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -102,16 +108,12 @@ static int token_ok(const char *s, size_t n)
 	return 1;
 }
 
-int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
+int h1c__req_check(const struct h1c__req *r)
 {
-	size_t i, need;
-	int err, has_host = 0;
-	struct h1c__pending *q;
+	size_t i, mlen = strlen(r->method);
 
-	if (c->q_n == H1C__MAXQ)
-		return H1C_EINVAL;
 	/* Everything the caller controls is checked before a byte is written. */
-	if (!token_ok(r->method, strlen(r->method)) || strlen(r->method) >= sizeof(q->method) ||
+	if (!token_ok(r->method, mlen) || mlen >= sizeof(((struct h1c__pending *)0)->method) ||
 	    r->target_len == 0 || !value_ok(r->target, r->target_len) ||
 	    memchr(r->target, ' ', r->target_len) || !value_ok(r->host, strlen(r->host)))
 		return H1C_EBADREQUEST;
@@ -128,16 +130,31 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 		    H1C__LIT_EQ(h->name, h->name_len, "te") ||
 		    H1C__LIT_EQ(h->name, h->name_len, "upgrade"))
 			return H1C_EBADREQUEST;
-		if (H1C__LIT_EQ(h->name, h->name_len, "host"))
-			has_host = 1;
 	}
+	return 0;
+}
+
+int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
+{
+	size_t i, need;
+	int err, has_host = 0;
+	struct h1c__pending *q;
+
+	if (c->q_n == H1C__MAXQ)
+		return H1C_EINVAL;
+	err = r->checked ? 0 : h1c__req_check(r);
+	if (err)
+		return err;
+	for (i = 0; i < r->num_headers; i++)
+		if (H1C__LIT_EQ(r->headers[i].name, r->headers[i].name_len, "host"))
+			has_host = 1;
 
 	/* Room for the whole head at once, so the writes below cannot fail:
 	 * the caller's pieces, and 160 bytes for the fields we add (135 at most). */
 	need = strlen(r->method) + r->target_len + strlen(r->host) + 160;
 	for (i = 0; i < r->num_headers; i++)
 		need += r->headers[i].name_len + r->headers[i].value_len + 4;
-	err = buf_reserve(&c->out, &c->out_cap, c->out_len, need);
+	err = buf_reserve(c->al, &c->out, &c->out_cap, c->out_len, need);
 	if (err)
 		return err;
 	put_str(c, r->method);
@@ -199,7 +216,7 @@ int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
 		return H1C_EINVAL;
 	q = &c->q[(c->q_head + c->q_n - 1) % H1C__MAXQ];
 	/* Room for the data and, when chunked, its framing. */
-	err = buf_reserve(&c->out, &c->out_cap, c->out_len, n + 32);
+	err = buf_reserve(c->al, &c->out, &c->out_cap, c->out_len, n + 32);
 	if (err)
 		return err;
 	if (!q->chunked) {
@@ -249,7 +266,7 @@ int h1c__conn_feed(struct h1c__conn *c, const char *p, size_t n)
 	int err;
 
 	compact(c);
-	err = buf_reserve(&c->in, &c->in_cap, c->in_len, n);
+	err = buf_reserve(c->al, &c->in, &c->in_cap, c->in_len, n);
 	if (err)
 		return err;
 	memcpy(c->in + c->in_len, p, n);
@@ -264,7 +281,7 @@ int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n)
 	/* Move only when it frees much: a read lands after what is kept. */
 	if (c->in_off == c->in_len || c->in_off > c->in_cap / 2)
 		compact(c);
-	err = buf_reserve(&c->in, &c->in_cap, c->in_len, want);
+	err = buf_reserve(c->al, &c->in, &c->in_cap, c->in_len, want);
 	if (err)
 		return err;
 	*p = c->in + c->in_len;
@@ -297,8 +314,12 @@ static void response_done(struct h1c__conn *c)
 	if (!c->rd.framing.keep_alive)
 		c->no_reuse = 1;
 	/* RFC 9112 section 9.3 and the Keep-Alive hints (RFC 2068 19.7.1.1). */
-	if (c->rd.framing.ka_max >= 0)
+	if (c->rd.framing.ka_max >= 0) {
 		c->ka_max = c->rd.framing.ka_max;
+		/* max counts the requests the server takes after this one, so
+		 * with requests pipelined behind it the bound is absolute. */
+		c->ka_limit = (long long)c->done + c->ka_max;
+	}
 	if (c->rd.framing.ka_timeout >= 0)
 		c->ka_timeout = c->rd.framing.ka_timeout;
 }
@@ -350,14 +371,17 @@ int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user)
 	return 0;
 }
 
+int h1c__conn_may_send(const struct h1c__conn *c)
+{
+	/* Keep-Alive: max=N in a response is the number of requests the
+	 * server will still take on this connection after it (RFC 2068
+	 * section 19.7.1.1, as Apache counts it down). */
+	return !c->no_reuse && (c->ka_limit < 0 || (long long)c->sent < c->ka_limit);
+}
+
 int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms)
 {
-	if (c->no_reuse || c->q_n || c->out_len)
-		return 0;
-	/* Keep-Alive: max=N in the last response is the number of requests
-	 * the server will still take on this connection (RFC 2068 section
-	 * 19.7.1.1, as Apache counts it down). */
-	if (c->ka_max == 0)
+	if (c->q_n || c->out_len || !h1c__conn_may_send(c))
 		return 0;
 	if (idle_ms >= limit_ms)
 		return 0;

@@ -3,6 +3,8 @@
  */
 #include "internal.h"
 
+#include <stdlib.h>
+
 const char *h1c_strerror(int code)
 {
 	switch (code) {
@@ -32,4 +34,25 @@ const char *h1c_errname(int code)
 const char *h1c_version(void)
 {
 	return H1C_VERSION_STRING;
+}
+
+/* Allocation through the caller's hooks, or libc when there are none. */
+void *h1c__malloc(const struct h1c_allocator *al, size_t n)
+{
+	return al ? al->malloc(al->user, n) : malloc(n);
+}
+
+void *h1c__realloc(const struct h1c_allocator *al, void *p, size_t n)
+{
+	return al ? al->realloc(al->user, p, n) : realloc(p, n);
+}
+
+void h1c__free(const struct h1c_allocator *al, void *p)
+{
+	if (!p)
+		return;
+	if (al)
+		al->free(al->user, p);
+	else
+		free(p);
 }

@@ -136,6 +136,44 @@ struct addrinfo;
  * are still connecting, a refused address makes way for the next at once. */
 int h1c__connect_race(struct addrinfo *res, int timeout_ms, int *fd);
 
+#define H1C__DIAL_MAX 8 /* addresses tried per connection */
+
+/* That race as a non-blocking state machine, for the client's event loop:
+ * the sockets of the live attempts are fds[0..live), each waiting to
+ * become writable. */
+struct h1c__dial {
+	struct addrinfo *res; /* owned, or NULL */
+	struct addrinfo *list[H1C__DIAL_MAX];
+	int fds[H1C__DIAL_MAX];
+	size_t n, started, live;
+	long long next_start, deadline;
+	/* Called just before an attempt's socket is closed (may be NULL). */
+	void (*on_close)(void *arg, int fd);
+	void *arg;
+};
+
+/* Resolves host (blocking: getaddrinfo) and prepares the race. Returns 0
+ * or H1C_ERESOLVE. */
+int h1c__dial_start(struct h1c__dial *d, const char *host, unsigned port, long long now,
+                    int timeout_ms);
+/* Prepares the race over res (owned when owned is 1). */
+void h1c__dial_init(struct h1c__dial *d, struct addrinfo *res, int owned, long long now,
+                    int timeout_ms);
+/* Advances the race at time now; ready_fd is an attempt reported writable
+ * (or in error), or -1. Returns 0 with the connected socket in *fd (the
+ * race is over and freed), H1C_EWANTWRITE while attempts are live (wait
+ * for them, or until h1c__dial_deadline()), H1C_ECONNECT or H1C_ETIMEDOUT. */
+int h1c__dial_step(struct h1c__dial *d, long long now, int ready_fd, int *fd);
+long long h1c__dial_deadline(const struct h1c__dial *d);
+/* Closes the live attempts and frees the addresses. */
+void h1c__dial_free(struct h1c__dial *d);
+
+/* ---- allocation through the caller's hooks (NULL: libc) ------------------- */
+
+void *h1c__malloc(const struct h1c_allocator *al, size_t n);
+void *h1c__realloc(const struct h1c_allocator *al, void *p, size_t n);
+void h1c__free(const struct h1c_allocator *al, void *p);
+
 /* ---- conn.c ----------------------------------------------------------------- */
 
 #define H1C__MAXQ 64 /* requests in flight on one connection */
@@ -158,12 +196,14 @@ struct h1c__req {
 	long long body_size; /* -1: chunked */
 	int close;           /* Connection: close */
 	int expect;          /* Expect: 100-continue */
+	int checked;         /* h1c__req_check() passed already */
 	void *user;
 };
 
 /* One HTTP/1.1 connection, sans-I/O. */
 struct h1c__conn {
 	struct h1c_options opt;
+	const struct h1c_allocator *al;
 	struct h1c_reader rd;
 	struct h1c_header *hdr;
 	size_t hdr_cap;
@@ -174,16 +214,21 @@ struct h1c__conn {
 	unsigned q_head, q_n;
 	unsigned long sent, done; /* requests written, final responses read */
 	long ka_max, ka_timeout;  /* the server's latest hints, or -1 */
+	long long ka_limit;       /* sent must stay below this; -1: no hint */
 	int no_reuse;             /* the connection must not carry another */
 	int got_bytes;            /* bytes of the current response arrived */
 };
 
-int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy);
+int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
+                   const struct h1c_allocator *al);
 void h1c__conn_free(struct h1c__conn *c);
 /* Returns 1 for GET, HEAD, PUT, DELETE, OPTIONS and TRACE. */
 int h1c__method_idempotent(const char *method);
+/* Returns 0 when the request can be written, H1C_EBADREQUEST when any
+ * part of it could split it or set what the library writes itself. */
+int h1c__req_check(const struct h1c__req *r);
 /* Writes a request head to the output and queues it in the FIFO; refuses
- * (H1C_EBADREQUEST) what could split the request. */
+ * (H1C_EBADREQUEST) what h1c__req_check() refuses. */
 int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r);
 /* Appends body bytes of the last request (chunk-framed when chunked);
  * last ends a chunked body. */
@@ -200,6 +245,9 @@ void h1c__conn_filled(struct h1c__conn *c, size_t n);
 int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user);
 /* The server closed: the last event, or H1C_ETRUNCATED. */
 int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user);
+/* Returns 1 when the connection may take one more request now: it is fit
+ * for reuse and the server's Keep-Alive max allows one more. */
+int h1c__conn_may_send(const struct h1c__conn *c);
 /* Returns 1 when the connection may carry another request after idle_ms
  * idle, given the client's own limit and the server's hints. */
 int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms);

@@ -30,7 +30,6 @@
 /* Delay before the next address is tried while one is still connecting
  * (RFC 8305 section 5 recommends 250 ms). */
 #define ATTEMPT_DELAY_MS 250
-#define MAX_ATTEMPTS 8
 
 long long h1c__now_ms(void)
 {
@@ -77,14 +76,14 @@ static int start_connect(const struct addrinfo *ai, int *done)
  */
 static size_t interleave(struct addrinfo *res, struct addrinfo **list, size_t max)
 {
-	struct addrinfo *a[MAX_ATTEMPTS], *b[MAX_ATTEMPTS], *ai;
+	struct addrinfo *a[H1C__DIAL_MAX], *b[H1C__DIAL_MAX], *ai;
 	size_t na = 0, nb = 0, n = 0, i;
 	int first = res ? res->ai_family : 0;
 
 	for (ai = res; ai; ai = ai->ai_next) {
-		if (ai->ai_family == first && na < MAX_ATTEMPTS)
+		if (ai->ai_family == first && na < H1C__DIAL_MAX)
 			a[na++] = ai;
-		else if (ai->ai_family != first && nb < MAX_ATTEMPTS)
+		else if (ai->ai_family != first && nb < H1C__DIAL_MAX)
 			b[nb++] = ai;
 	}
 	for (i = 0; (i < na || i < nb) && n < max; i++) {
@@ -96,78 +95,18 @@ static size_t interleave(struct addrinfo *res, struct addrinfo **list, size_t ma
 	return n;
 }
 
-int h1c__connect_race(struct addrinfo *res, int timeout_ms, int *fd_out)
+void h1c__dial_init(struct h1c__dial *d, struct addrinfo *res, int owned, long long now,
+                    int timeout_ms)
 {
-	struct addrinfo *list[MAX_ATTEMPTS];
-	struct pollfd pfd[MAX_ATTEMPTS];
-	long long deadline = h1c__now_ms() + timeout_ms, next_start = 0;
-	size_t n, started = 0, live = 0, i;
-	int rc, result = H1C_ECONNECT;
-
-	n = interleave(res, list, MAX_ATTEMPTS);
-
-	for (;;) {
-		long long now = h1c__now_ms();
-		int wait;
-
-		/* Start the next attempt when it is due or nothing is live. */
-		while (started < n && (live == 0 || now >= next_start)) {
-			int done, fd = start_connect(list[started], &done);
-			started++;
-			if (fd < 0)
-				continue;
-			if (done) {
-				*fd_out = fd;
-				result = 0;
-				goto out;
-			}
-			pfd[live].fd = fd;
-			pfd[live].events = POLLOUT;
-			pfd[live].revents = 0;
-			live++;
-			next_start = now + ATTEMPT_DELAY_MS;
-			break;
-		}
-		if (live == 0) {
-			if (started == n)
-				goto out;
-			continue;
-		}
-		if (now >= deadline) {
-			result = H1C_ETIMEDOUT;
-			goto out;
-		}
-		wait = (int)(deadline - now);
-		if (started < n && next_start - now < wait)
-			wait = (int)(next_start - now);
-		rc = poll(pfd, (nfds_t)live, wait < 0 ? 0 : wait);
-		if (rc < 0 && errno != EINTR)
-			goto out;
-		for (i = 0; rc > 0 && i < live; i++) {
-			int err = 0;
-			socklen_t len = sizeof(err);
-			if (!pfd[i].revents)
-				continue;
-			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
-				*fd_out = pfd[i].fd;
-				pfd[i] = pfd[--live];
-				result = 0;
-				goto out;
-			}
-			/* This address failed: drop it, try the next at once. */
-			close(pfd[i].fd);
-			pfd[i] = pfd[--live];
-			i--;
-			next_start = 0;
-		}
-	}
-out:
-	for (i = 0; i < live; i++)
-		close(pfd[i].fd);
-	return result;
+	memset(d, 0, sizeof(*d));
+	d->res = owned ? res : NULL;
+	d->n = interleave(res, d->list, H1C__DIAL_MAX);
+	d->deadline = now + timeout_ms;
+	d->next_start = now;
 }
 
-int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd_out)
+int h1c__dial_start(struct h1c__dial *d, const char *host, unsigned port, long long now,
+                    int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
 	char service[8];
@@ -179,11 +118,144 @@ int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd_out)
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(service, sizeof(service), "%u", port);
 	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc != 0 || !res)
+	if (rc != 0 || !res) {
+		memset(d, 0, sizeof(*d));
 		return H1C_ERESOLVE;
-	rc = h1c__connect_race(res, timeout_ms, fd_out);
-	freeaddrinfo(res);
+	}
+	h1c__dial_init(d, res, 1, now, timeout_ms);
+	return 0;
+}
+
+/* Closes an attempt's socket, telling the owner first. */
+static void dial_close(struct h1c__dial *d, int fd)
+{
+	if (d->on_close)
+		d->on_close(d->arg, fd);
+	close(fd);
+}
+
+void h1c__dial_free(struct h1c__dial *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->live; i++)
+		dial_close(d, d->fds[i]);
+	d->live = 0;
+	if (d->res)
+		freeaddrinfo(d->res);
+	d->res = NULL;
+}
+
+long long h1c__dial_deadline(const struct h1c__dial *d)
+{
+	if (d->started < d->n && d->live && d->next_start < d->deadline)
+		return d->next_start;
+	return d->deadline;
+}
+
+/* Takes the connected attempt i out of the race and closes the others. */
+static int dial_won(struct h1c__dial *d, size_t i, int *fd_out)
+{
+	*fd_out = d->fds[i];
+	d->fds[i] = d->fds[--d->live];
+	h1c__dial_free(d);
+	return 0;
+}
+
+int h1c__dial_step(struct h1c__dial *d, long long now, int ready_fd, int *fd_out)
+{
+	size_t i;
+
+	/* A reported attempt: connected, or failed (then the next starts at once). */
+	for (i = 0; ready_fd >= 0 && i < d->live; i++) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (d->fds[i] != ready_fd)
+			continue;
+		if (getsockopt(ready_fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+			err = errno;
+		if (err == 0) {
+			/* A report can be stale (the number reused by a newer
+			 * attempt): only a socket with a peer has connected. */
+			struct sockaddr_storage peer;
+			socklen_t plen = sizeof(peer);
+			if (getpeername(ready_fd, (struct sockaddr *)&peer, &plen) == 0)
+				return dial_won(d, i, fd_out);
+			break;
+		}
+		if (err == EINPROGRESS || err == EALREADY)
+			break;
+		dial_close(d, ready_fd);
+		d->fds[i] = d->fds[--d->live];
+		d->next_start = now;
+		break;
+	}
+	/* Start the next attempt when it is due or nothing is live. */
+	while (d->started < d->n && (d->live == 0 || now >= d->next_start)) {
+		int done, fd = start_connect(d->list[d->started], &done);
+		d->started++;
+		if (fd < 0)
+			continue;
+		d->fds[d->live++] = fd;
+		d->next_start = now + ATTEMPT_DELAY_MS;
+		if (done)
+			return dial_won(d, d->live - 1, fd_out);
+		break;
+	}
+	if (d->live == 0) {
+		h1c__dial_free(d);
+		return H1C_ECONNECT;
+	}
+	if (now >= d->deadline) {
+		h1c__dial_free(d);
+		return H1C_ETIMEDOUT;
+	}
+	return H1C_EWANTWRITE;
+}
+
+/* Runs a dial to its end with poll(2). */
+static int dial_wait(struct h1c__dial *d, int *fd_out)
+{
+	int rc = h1c__dial_step(d, h1c__now_ms(), -1, fd_out);
+
+	while (rc == H1C_EWANTWRITE) {
+		struct pollfd pfd[H1C__DIAL_MAX];
+		long long wait = h1c__dial_deadline(d) - h1c__now_ms();
+		size_t i, n = d->live;
+		int ready = -1;
+
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = d->fds[i];
+			pfd[i].events = POLLOUT;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
+			h1c__dial_free(d);
+			return H1C_ECONNECT;
+		}
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents)
+				ready = pfd[i].fd;
+		rc = h1c__dial_step(d, h1c__now_ms(), ready, fd_out);
+	}
+	h1c__dial_free(d);
 	return rc;
+}
+
+int h1c__connect_race(struct addrinfo *res, int timeout_ms, int *fd_out)
+{
+	struct h1c__dial d;
+
+	h1c__dial_init(&d, res, 0, h1c__now_ms(), timeout_ms);
+	return dial_wait(&d, fd_out);
+}
+
+int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd_out)
+{
+	struct h1c__dial d;
+	int rc = h1c__dial_start(&d, host, port, h1c__now_ms(), timeout_ms);
+
+	return rc ? rc : dial_wait(&d, fd_out);
 }
 
 /* ---- the plain-socket vtable ---------------------------------------------- */

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	heads = data[1];
 	posts = data[2];
 	feed = 1 + data[3] % 64;
-	if (h1c__conn_init(&c, NULL, data[0] & 0x80) != 0)
+	if (h1c__conn_init(&c, NULL, data[0] & 0x80, NULL) != 0)
 		abort();
 	for (i = 0; i < nreq; i++) {
 		struct h1c__req r;

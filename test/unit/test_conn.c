@@ -12,7 +12,7 @@ static struct h1c__conn c;
 static int setup(void **state)
 {
 	(void)state;
-	return h1c__conn_init(&c, NULL, 0);
+	return h1c__conn_init(&c, NULL, 0, NULL);
 }
 
 static int teardown(void **state)
@@ -65,7 +65,7 @@ static void test_proxy_and_close(void **state)
 	const char *p;
 	size_t n;
 	(void)state;
-	assert_int_equal(h1c__conn_init(&pc, NULL, 1), 0);
+	assert_int_equal(h1c__conn_init(&pc, NULL, 1, NULL), 0);
 	assert_int_equal(h1c__conn_request(&pc, &r), 0);
 	h1c__conn_output(&pc, &p, &n);
 	assert_true(n > 0);
