@@ -35,7 +35,7 @@ PROGS = $(B)/h1c-decode $(B)/h1c-get
 EXAMPLES = $(B)/io-counting
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
-             $(B)/test/test_url $(B)/test/test_transport
+             $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests \
@@ -81,6 +81,9 @@ CMOCKA_LIBS = -lcmocka
 $(B)/test/%: test/unit/%.c test/unit/testutil.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
+
+# The client's tests start the origin server next to them.
+$(B)/test/test_client: $(B)/origin
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle
 

@@ -3,6 +3,7 @@
  * Independent of the library on purpose: it parses requests its own way.
  *
  *   origin [--port N] [--idle-close MS] [--max-requests N] [--ka-max N]
+ *          [--drop-nth N] [--rst-nth N] [--http10] [--out-of-turn] [--log FILE]
  *
  * Prints "port N" on stdout once listening on 127.0.0.1, then serves until
  * killed. Every response carries X-Conn (connection number) and X-Conn-Req
@@ -19,6 +20,7 @@
  *   /reset                half a body, then a TCP reset
  *   /short                Content-Length 100, 50 bytes, then close
  *   /trickle?ms=M         10 bytes, one every M ms
+ *   /delay?ms=M           13 bytes, the whole response held back M ms
  *   /expect?mode=M        for Expect: 100-continue: normal (100, then 200 with
  *                         the body length), ignore (no 100), 417, early (413
  *                         before the body, then close)
@@ -27,7 +29,14 @@
  * --ka-max N sends Keep-Alive: timeout=5, max=<left> and closes after N;
  * --drop-nth N closes a connection, unanswered, when its Nth request
  * arrives (a server that closed just as the request came: the keep-alive
- * race, made certain).
+ * race, made certain); --rst-nth N resets it instead. --http10 answers
+ * every request with HTTP/1.0 (kept alive when asked). --out-of-turn
+ * answers a second pipelined request in the middle of the first one's
+ * response (once per connection): what a broken server or intermediary
+ * does, which a client can only notice when the framing breaks. --log FILE
+ * appends a line per request received: connection, its number there,
+ * method, target, and ahead=1 when the next request had already arrived
+ * (the client pipelined); dropped=1 when it was seen and left unanswered.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,11 +49,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAXC 256
+#define MAXC 4096
 
 struct conn {
 	int fd;
@@ -59,11 +69,16 @@ struct conn {
 	int close_after;    /* close once out is written */
 	int reset_after;    /* reset once out is written */
 	int waiting_body;   /* expect: head seen, deciding */
+	long long hold_until; /* send nothing before this, ms; 0: no hold */
+	int ooo_done;       /* --out-of-turn already done here */
+	int ka10;           /* the request asked for keep-alive */
 };
 
 static struct conn *conns[MAXC];
 static unsigned next_id = 1;
-static int idle_close_ms, max_requests, ka_max, drop_nth;
+static int idle_close_ms, max_requests, ka_max, drop_nth, rst_nth, http10, out_of_turn;
+static FILE *logf;
+static int ooo_inner; /* handling the pair of an out-of-turn answer */
 static int cur_head; /* the request being answered is a HEAD */
 
 static long long now_ms(void)
@@ -191,8 +206,14 @@ static long body_ready(struct conn *c, size_t head_len, long cl, int chunked, si
 static void respond(struct conn *c, int status, const char *reason, const char *extra,
                     const char *body, size_t blen, int minor, int keep)
 {
-	int closing = !keep || (max_requests && c->served >= (unsigned)max_requests) ||
-	              (ka_max && c->served >= (unsigned)ka_max);
+	int closing, any10 = http10 && minor == 1;
+
+	if (any10) {
+		minor = 0;
+		keep = keep && c->ka10;
+	}
+	closing = !keep || (max_requests && c->served >= (unsigned)max_requests) ||
+	          (ka_max && c->served >= (unsigned)ka_max);
 
 	putf(c, "HTTP/1.%d %d %s\r\nX-Conn: %u\r\nX-Conn-Req: %u\r\n", minor, status, reason, c->id,
 	     c->served);
@@ -223,7 +244,8 @@ static int handle(struct conn *c)
 	int chunked, expect, keep10;
 	char *q;
 
-	if (c->out_len > c->out_off || c->drip_at || c->close_after || c->reset_after)
+	if (!ooo_inner &&
+	    (c->out_len > c->out_off || c->drip_at || c->close_after || c->reset_after))
 		return 0; /* one response at a time */
 	hend = memmem(c->in, c->in_len, "\r\n\r\n", 4);
 	if (!hend)
@@ -242,7 +264,33 @@ static int handle(struct conn *c)
 	         strcasecmp(val, "100-continue") == 0;
 	keep10 = header(c->in, head_len, "Connection", val, sizeof(val)) &&
 	         strcasestr(val, "keep-alive");
+	c->ka10 = keep10;
 	q = strchr(target, '?');
+
+	if (out_of_turn && !ooo_inner && !c->ooo_done && cl == 0 && !chunked) {
+		/* A second whole request behind this one: answer it inside the
+		 * first one's response. */
+		char *h2 = memmem(c->in + head_len, c->in_len - head_len, "\r\n\r\n", 4);
+		if (h2) {
+			size_t start = c->out_len, mid, end, half;
+			char *tmp;
+			c->ooo_done = 1;
+			ooo_inner = 1;
+			handle(c);
+			mid = c->out_len;
+			handle(c);
+			ooo_inner = 0;
+			end = c->out_len;
+			half = (mid - start) / 2;
+			tmp = malloc(end - start);
+			memcpy(tmp, c->out + start, half);
+			memcpy(tmp + half, c->out + mid, end - mid);
+			memcpy(tmp + half + (end - mid), c->out + start + half, mid - start - half);
+			memcpy(c->out + start, tmp, end - start);
+			free(tmp);
+			return 1;
+		}
+	}
 
 	if (strncmp(target, "/expect", 7) == 0 && expect && !c->waiting_body) {
 		const char *mode = q && strstr(q, "mode=") ? strstr(q, "mode=") + 5 : "normal";
@@ -275,8 +323,19 @@ static int handle(struct conn *c)
 	blen = body_ready(c, head_len, cl, chunked, &total);
 	if (blen == -1)
 		return 0;
-	if (drop_nth && c->served + 1 == (unsigned)drop_nth) {
-		c->reset_after = 0;
+	if (logf) {
+		/* ahead: bytes of a next request were already here. */
+		fprintf(logf, "conn=%u req=%u method=%s target=%s ahead=%d%s\n", c->id, c->served + 1,
+		        method, target, c->in_len > total,
+		        (drop_nth && c->served + 1 == (unsigned)drop_nth) ||
+		                (rst_nth && c->served + 1 == (unsigned)rst_nth)
+		            ? " dropped=1"
+		            : "");
+		fflush(logf);
+	}
+	if ((drop_nth && c->served + 1 == (unsigned)drop_nth) ||
+	    (rst_nth && c->served + 1 == (unsigned)rst_nth)) {
+		c->reset_after = rst_nth != 0;
 		c->close_after = 1;
 		c->in_len = 0;
 		return 1;
@@ -333,6 +392,10 @@ static int handle(struct conn *c)
 		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nContent-Length: 100\r\n\r\n", c->id);
 		put(c, half, sizeof(half));
 		c->close_after = 1;
+	} else if (strncmp(target, "/delay", 6) == 0) {
+		int ms = q && strstr(q, "ms=") ? atoi(strstr(q, "ms=") + 3) : 100;
+		respond(c, 200, "OK", NULL, "hello, h1c!\n\n", 13, 1, 1);
+		c->hold_until = now_ms() + ms;
 	} else if (strncmp(target, "/trickle", 8) == 0) {
 		c->drip_ms = q && strstr(q, "ms=") ? atoi(strstr(q, "ms=") + 3) : 100;
 		respond(c, 200, "OK", NULL, "0123456789", 10, 1, 1);
@@ -352,6 +415,14 @@ int main(int argc, char **argv)
 	int lfd, one = 1, port = 0, i;
 
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* As many connections as the tests open at once. */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
 			port = atoi(argv[++i]);
@@ -363,8 +434,23 @@ int main(int argc, char **argv)
 			ka_max = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--drop-nth") == 0 && i + 1 < argc)
 			drop_nth = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--rst-nth") == 0 && i + 1 < argc)
+			rst_nth = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--http10") == 0)
+			http10 = 1;
+		else if (strcmp(argv[i], "--out-of-turn") == 0)
+			out_of_turn = 1;
+		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			logf = fopen(argv[++i], "a");
+			if (!logf) {
+				perror(argv[i]);
+				return 2;
+			}
+		}
 		else {
-			fprintf(stderr, "usage: origin [--port N] [--idle-close MS] [--max-requests N] [--ka-max N] [--drop-nth N]\n");
+			fprintf(stderr, "usage: origin [--port N] [--idle-close MS] [--max-requests N] "
+			                "[--ka-max N] [--drop-nth N] [--rst-nth N] [--http10] "
+			                "[--out-of-turn] [--log FILE]\n");
 			return 2;
 		}
 	}
@@ -374,7 +460,7 @@ int main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((unsigned short)port);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 128) != 0) {
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4096) != 0) {
 		perror("origin");
 		return 1;
 	}
@@ -383,8 +469,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	for (;;) {
-		struct pollfd pf[MAXC + 1];
-		int idx[MAXC + 1], n = 0, timeout = 1000;
+		static struct pollfd pf[MAXC + 1];
+		static int idx[MAXC + 1];
+		int n = 0, timeout = 1000;
 		long long now = now_ms();
 
 		pf[n].fd = lfd;
@@ -396,8 +483,11 @@ int main(int argc, char **argv)
 				continue;
 			pf[n].fd = c->fd;
 			pf[n].events = POLLIN;
-			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now))
+			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now) &&
+			    c->hold_until <= now)
 				pf[n].events |= POLLOUT;
+			if (c->hold_until > now && c->hold_until - now < timeout)
+				timeout = (int)(c->hold_until - now);
 			if (c->drip_at && c->drip_at > now && c->drip_at - now < timeout)
 				timeout = (int)(c->drip_at - now);
 			if (idle_close_ms && c->out_len == c->out_off) {
@@ -447,7 +537,8 @@ int main(int argc, char **argv)
 			}
 			while (handle(c))
 				;
-			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now)) {
+			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now) &&
+			    c->hold_until <= now) {
 				size_t want = c->drip_at ? 1 : c->out_len - c->out_off;
 				ssize_t w = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL);
 				if (w > 0) {
@@ -463,6 +554,7 @@ int main(int argc, char **argv)
 			if (c->out_off == c->out_len) {
 				c->out_off = c->out_len = 0;
 				c->drip_at = 0;
+				c->hold_until = 0;
 				if (c->reset_after) {
 					struct linger lg = {1, 0};
 					setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));

@@ -1,0 +1,792 @@
+/*
+ * test_client.c - the connection manager against the project's origin
+ * server (test/servers/origin.c) with faults on demand: pipelines cut by
+ * the server, resets, Keep-Alive: max, an HTTP/1.0 server, answers out of
+ * turn, a POST that must never be re-sent, cancellation, timeouts, an
+ * outside loop through the hooks, and 1,000 connections from one thread.
+ * Every test asserts that each request ended exactly once.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "h1c.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char origin_path[4096];
+
+/* Origins still running: a failed assertion leaves its test early, and the
+ * teardown stops what it started. */
+static pid_t running[8];
+
+/* ---- the origin server --------------------------------------------------------- */
+
+struct origin {
+	pid_t pid;
+	int port;
+	char log[64];
+	char base[64]; /* "http://127.0.0.1:PORT" */
+};
+
+/* Starts build/origin with the given flags (NULL-terminated) and a log. */
+static void origin_start(struct origin *o, ...)
+{
+	const char *argv[32];
+	int n = 0, pfd[2], fd;
+	char line[64];
+	ssize_t got = 0;
+	va_list ap;
+
+	strcpy(o->log, "/tmp/h1c-origin-XXXXXX");
+	fd = mkstemp(o->log);
+	assert_true(fd >= 0);
+	close(fd);
+	argv[n++] = origin_path;
+	va_start(ap, o);
+	for (;;) {
+		const char *a = va_arg(ap, const char *);
+		if (!a)
+			break;
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n++] = "--log";
+	argv[n++] = o->log;
+	argv[n] = NULL;
+	assert_int_equal(pipe(pfd), 0);
+	o->pid = fork();
+	assert_true(o->pid >= 0);
+	if (o->pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execv(origin_path, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (n = 0; n < 8; n++)
+		if (!running[n]) {
+			running[n] = o->pid;
+			break;
+		}
+	/* It prints "port N" once it listens. */
+	while (got < (ssize_t)sizeof(line) - 1) {
+		ssize_t r = read(pfd[0], line + got, sizeof(line) - 1 - (size_t)got);
+		if (r <= 0)
+			break;
+		got += r;
+		if (memchr(line, '\n', (size_t)got))
+			break;
+	}
+	close(pfd[0]);
+	line[got > 0 ? got : 0] = '\0';
+	assert_int_equal(sscanf(line, "port %d", &o->port), 1);
+	snprintf(o->base, sizeof(o->base), "http://127.0.0.1:%d", o->port);
+}
+
+static void origin_stop(struct origin *o)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (running[i] == o->pid)
+			running[i] = 0;
+	kill(o->pid, SIGTERM);
+	waitpid(o->pid, NULL, 0);
+	unlink(o->log);
+}
+
+static int stop_all(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		if (running[i]) {
+			kill(running[i], SIGTERM);
+			waitpid(running[i], NULL, 0);
+			running[i] = 0;
+		}
+	return 0;
+}
+
+/* Counts the log lines holding every one of the given strings. */
+static int log_count(const struct origin *o, const char *a, const char *b)
+{
+	FILE *f = fopen(o->log, "r");
+	char line[2048];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* ---- requests and what became of them ------------------------------------------ */
+
+#define MAXJ 1100
+
+struct job {
+	int ended;   /* on_done calls: must end at exactly 1 */
+	int err;
+	unsigned flags;
+	int status;
+	char body[4096];
+	size_t len;
+	int overflow;
+	int stop_at; /* on_data returns nonzero once this many bytes came */
+};
+
+static int j_head(void *user, const struct h1c_response *r)
+{
+	((struct job *)user)->status = r->status;
+	return 0;
+}
+
+static int j_data(void *user, const char *p, size_t n)
+{
+	struct job *j = user;
+
+	if (j->len + n > sizeof(j->body)) {
+		j->overflow = 1;
+		return 1;
+	}
+	memcpy(j->body + j->len, p, n);
+	j->len += n;
+	return j->stop_at && j->len >= (size_t)j->stop_at;
+}
+
+static void j_done(void *user, int err, unsigned flags)
+{
+	struct job *j = user;
+
+	j->ended++;
+	j->err = err;
+	j->flags = flags;
+}
+
+static const struct h1c_callbacks cbs = {NULL, j_head, j_data, NULL, j_done};
+
+/* Queues a request for base + path. */
+static long long submit(struct h1c_client *c, const struct origin *o, const char *method,
+                        const char *path, struct job *j, const char *body)
+{
+	struct h1c_request rq;
+	char url[256];
+	long long id;
+
+	snprintf(url, sizeof(url), "%s%s", o->base, path);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.url = url;
+	if (body) {
+		rq.body = body;
+		rq.body_len = strlen(body);
+	}
+	id = h1c_client_request(c, &rq, &cbs, j);
+	assert_true(id > 0);
+	return id;
+}
+
+/* Runs c until nothing is pending (a hang fails after 60 s). */
+static void run_all(struct h1c_client *c)
+{
+	assert_int_equal(h1c_client_run(c, 60000), 0);
+}
+
+/* Returns 1 when j holds exactly the body of /bytes/n. */
+static int bytes_ok(const struct job *j, size_t n)
+{
+	size_t i;
+
+	if (j->len != n || j->overflow)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (j->body[i] != (char)('a' + i % 26))
+			return 0;
+	return 1;
+}
+
+/* Returns 1 when j's body is a prefix (whole when complete) of /chunked/n. */
+static int chunked_ok(const struct job *j, size_t n, int complete)
+{
+	size_t i;
+
+	if (j->len > n || (complete && j->len != n))
+		return 0;
+	for (i = 0; i < j->len; i++)
+		if (j->body[i] != "0123456789"[i % 10])
+			return 0;
+	return 1;
+}
+
+static struct h1c_client *client(unsigned depth, unsigned per_origin, unsigned flags)
+{
+	struct h1c_client_options co;
+	struct h1c_client *c;
+
+	memset(&co, 0, sizeof(co));
+	co.pipeline_depth = depth;
+	co.max_per_origin = per_origin;
+	co.flags = flags;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	return c;
+}
+
+/* n GETs of /bytes/(i+1) on one client; checks each ended once and right. */
+static void pipelined_gets(struct h1c_client *c, const struct origin *o, struct job *j, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/bytes/%d", i + 1);
+		submit(c, o, "GET", path, &j[i], NULL);
+	}
+	run_all(c);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, 0);
+		assert_int_equal(j[i].status, 200);
+		assert_true(bytes_ok(&j[i], (size_t)i + 1));
+	}
+}
+
+/* ---- the fault tests ---------------------------------------------------------------- */
+
+/* The server answers the 3rd request with Connection: close and closes:
+ * the pipelined requests behind it are re-sent, all succeed, and the origin
+ * is put off pipelining. */
+static void test_close_after_k(void **state)
+{
+	struct origin o;
+	struct job j[12];
+	struct h1c_stats st;
+	struct h1c_client *c = client(8, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--max-requests", "3", NULL);
+	pipelined_gets(c, &o, j, 12);
+	h1c_client_stats(c, &st);
+	assert_true(st.pipelined > 0);
+	assert_true(st.replayed > 0);
+	assert_int_equal(st.pipeline_fallbacks, 1);
+	assert_int_equal(st.responses, 12);
+	assert_int_equal(st.errors, 0);
+	/* After the fallback no connection was sent a pipeline. */
+	assert_int_equal(log_count(&o, "conn=2 ", "ahead=1"), 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* The server closes, unanswered, when each connection's 4th request comes
+ * (no Connection: close to warn): replayed, all succeed. */
+static void test_silent_close_mid_pipeline(void **state)
+{
+	struct origin o;
+	struct job j[12];
+	struct h1c_stats st;
+	struct h1c_client *c = client(8, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--drop-nth", "4", NULL);
+	pipelined_gets(c, &o, j, 12);
+	h1c_client_stats(c, &st);
+	assert_true(st.replayed >= 5);
+	assert_true(st.connections_failed >= 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A POST among pipelined GETs reaches the server as a connection's 4th
+ * request, which the server reads and drops: the POST ends with the "may
+ * have been processed" code, the server saw it exactly once, and every GET
+ * succeeds. */
+static void test_post_never_resent(void **state)
+{
+	struct origin o;
+	struct job j[7];
+	struct h1c_client *c = client(4, 1, 0);
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--drop-nth", "4", NULL);
+	for (i = 0; i < 7; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/bytes/%d", i + 1);
+		if (i == 3)
+			submit(c, &o, "POST", "/echo", &j[i], "payload");
+		else
+			submit(c, &o, "GET", path, &j[i], NULL);
+	}
+	run_all(c);
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(j[i].ended, 1);
+		if (i == 3)
+			continue;
+		assert_int_equal(j[i].err, 0);
+		assert_true(bytes_ok(&j[i], (size_t)i + 1));
+	}
+	assert_int_equal(j[3].err, H1C_EUNANSWERED);
+	assert_int_equal(log_count(&o, "method=POST", NULL), 1);
+	assert_int_equal(log_count(&o, "method=POST", "dropped=1"), 1);
+	/* Nothing was pipelined behind it. */
+	assert_int_equal(log_count(&o, "method=POST", "ahead=1"), 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* The server resets the connection when the 3rd pipelined request comes. */
+static void test_reset_mid_pipeline(void **state)
+{
+	struct origin o;
+	struct job j[10];
+	struct h1c_stats st;
+	struct h1c_client *c = client(8, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--rst-nth", "3", NULL);
+	pipelined_gets(c, &o, j, 10);
+	h1c_client_stats(c, &st);
+	assert_true(st.connections_failed >= 1);
+	assert_true(st.replayed >= 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* Keep-Alive: max=N counts down: no connection is sent more than 3. */
+static void test_keepalive_max(void **state)
+{
+	struct origin o;
+	struct job j[10];
+	struct h1c_stats st;
+	struct h1c_client *c = client(8, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--ka-max", "3", NULL);
+	pipelined_gets(c, &o, j, 10);
+	h1c_client_stats(c, &st);
+	assert_int_equal(log_count(&o, "req=4 ", NULL), 0);
+	assert_int_equal(log_count(&o, "req=3 ", NULL), 3);
+	assert_int_equal(st.replayed, 0);
+	assert_int_equal(st.connections_failed, 0);
+	assert_true(st.pipelined > 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* An HTTP/1.0 server that keeps connections alive is reused, never sent a
+ * pipeline. */
+static void test_http10_not_pipelined(void **state)
+{
+	struct origin o;
+	struct job j[10];
+	struct h1c_stats st;
+	struct h1c_client *c = client(8, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--http10", NULL);
+	pipelined_gets(c, &o, j, 10);
+	h1c_client_stats(c, &st);
+	assert_int_equal(log_count(&o, "ahead=1", NULL), 0);
+	assert_int_equal(log_count(&o, "method=GET", NULL), 10);
+	assert_int_equal(st.connections_opened, 1);
+	assert_int_equal(st.pipelined, 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* The server answers the second pipelined request inside the first one's
+ * chunked response: that is a protocol error for the first request (its
+ * bytes so far are right), never a body handed to the wrong request; the
+ * rest are re-sent and succeed. */
+static void test_out_of_turn(void **state)
+{
+	struct origin o;
+	struct job j[6];
+	struct h1c_stats st;
+	struct h1c_client *c = client(4, 1, 0);
+	int i, failed = 0;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--out-of-turn", NULL);
+	for (i = 0; i < 6; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/chunked/%d?size=3", 40 + i);
+		submit(c, &o, "GET", path, &j[i], NULL);
+	}
+	run_all(c);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(j[i].ended, 1);
+		if (j[i].err) {
+			failed++;
+			assert_true(j[i].err != H1C_ETRUNCATED && j[i].err != H1C_EIO &&
+			            j[i].err != H1C_EUNANSWERED && j[i].err != H1C_ENOTSENT);
+			assert_true(chunked_ok(&j[i], 40 + (size_t)i, 0));
+		} else {
+			assert_true(chunked_ok(&j[i], 40 + (size_t)i, 1));
+		}
+	}
+	assert_int_equal(failed, 1);
+	h1c_client_stats(c, &st);
+	assert_int_equal(st.pipeline_fallbacks, 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* Without pipelining nothing is ever sent ahead of a response. */
+static void test_depth1_never_pipelines(void **state)
+{
+	struct origin o;
+	struct job j[8];
+	struct h1c_stats st;
+	struct h1c_client *c = client(1, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	pipelined_gets(c, &o, j, 8);
+	h1c_client_stats(c, &st);
+	assert_int_equal(log_count(&o, "ahead=1", NULL), 0);
+	assert_int_equal(st.pipelined, 0);
+	assert_int_equal(st.connections_opened, 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A HEAD is not followed by a pipeline unless the client allows it. */
+static void test_nothing_behind_head(void **state)
+{
+	struct origin o;
+	struct job j[4];
+	struct h1c_client *c = client(8, 1, 0);
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "GET", "/bytes/1", &j[0], NULL);
+	run_all(c); /* the connection is known to persist */
+	submit(c, &o, "HEAD", "/bytes/2", &j[1], NULL);
+	submit(c, &o, "GET", "/bytes/3", &j[2], NULL);
+	submit(c, &o, "GET", "/bytes/4", &j[3], NULL);
+	run_all(c);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, 0);
+	}
+	assert_int_equal(j[1].len, 0);
+	assert_true(bytes_ok(&j[3], 4));
+	/* The HEAD went alone; the GET behind it waited for its response. */
+	assert_int_equal(log_count(&o, "method=HEAD", "ahead=1"), 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* Cancelling: a waiting request, and one in flight behind another. */
+static void test_cancel(void **state)
+{
+	struct origin o;
+	struct job j[3];
+	struct h1c_client *c = client(8, 1, 0);
+	long long id1, id2;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "GET", "/delay?ms=50", &j[0], NULL);
+	id1 = submit(c, &o, "GET", "/bytes/5", &j[1], NULL);
+	id2 = submit(c, &o, "GET", "/bytes/6", &j[2], NULL);
+	assert_int_equal(h1c_client_cancel(c, id1), 0);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ECANCELED);
+	assert_int_equal(h1c_client_cancel(c, id1), H1C_EINVAL);
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, 0);
+	assert_int_equal(j[2].ended, 1);
+	assert_int_equal(j[2].err, 0);
+	assert_int_equal(h1c_client_cancel(c, id2), H1C_EINVAL);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A callback that stops: that request ends with H1C_ECALLBACK, the one
+ * pipelined behind it is re-sent and succeeds. */
+static void test_callback_stops(void **state)
+{
+	struct origin o;
+	struct job j[3];
+	struct h1c_client *c = client(8, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "GET", "/bytes/1", &j[0], NULL);
+	run_all(c);
+	j[1].stop_at = 100;
+	submit(c, &o, "GET", "/bytes/3000", &j[1], NULL);
+	submit(c, &o, "GET", "/bytes/7", &j[2], NULL);
+	run_all(c);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ECALLBACK);
+	assert_int_equal(j[2].ended, 1);
+	assert_int_equal(j[2].err, 0);
+	assert_true(bytes_ok(&j[2], 7));
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A request's own timeout, and the client's end cancelling what is left. */
+static void test_request_timeout_and_free(void **state)
+{
+	struct origin o;
+	struct job j[2];
+	struct h1c_request rq;
+	struct h1c_client *c = client(1, 1, 0);
+	char url[128];
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	snprintf(url, sizeof(url), "%s/delay?ms=5000", o.base);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	rq.timeout_ms = 50;
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[0]) > 0);
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, H1C_ETIMEDOUT);
+	submit(c, &o, "GET", "/delay?ms=5000", &j[1], NULL);
+	assert_int_equal(h1c_client_run(c, 0), 1);
+	h1c_client_free(c);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ECANCELED);
+	origin_stop(&o);
+}
+
+/* Errors returned by the call mean no callback, ever. */
+static void test_refused_requests(void **state)
+{
+	struct h1c_request rq;
+	struct job j;
+	struct h1c_client *c = client(1, 1, 0);
+	struct h1c_header h = {"X-Bad", 5, "a\r\nb", 4};
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	memset(&rq, 0, sizeof(rq));
+	rq.url = "ftp://127.0.0.1/";
+	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j), H1C_EURL);
+	rq.url = "http://127.0.0.1:1/";
+	rq.headers = &h;
+	rq.num_headers = 1;
+	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j), H1C_EBADREQUEST);
+	rq.method = "G T";
+	rq.num_headers = 0;
+	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j), H1C_EBADREQUEST);
+	assert_int_equal(h1c_client_run(c, 0), 0);
+	h1c_client_free(c);
+	assert_int_equal(j.ended, 0);
+}
+
+/* Nobody listening: the error comes through on_done. */
+static void test_connect_refused(void **state)
+{
+	struct h1c_request rq;
+	struct job j[3];
+	struct h1c_client *c = client(1, 1, 0);
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	memset(&rq, 0, sizeof(rq));
+	rq.url = "http://127.0.0.1:1/";
+	for (i = 0; i < 3; i++)
+		assert_true(h1c_client_request(c, &rq, &cbs, &j[i]) > 0);
+	run_all(c);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, H1C_ECONNECT);
+	}
+	h1c_client_free(c);
+}
+
+/* ---- an outside loop through the hooks (epoll) --------------------------------- */
+
+struct eloop {
+	int ep;
+	int timer_ms;
+	int watched;
+};
+
+static void el_watch(void *user, int fd, unsigned events, void **slot)
+{
+	struct eloop *l = user;
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	ev.events = ((events & H1C_READ) ? EPOLLIN : 0u) | ((events & H1C_WRITE) ? EPOLLOUT : 0u);
+	if (!events) {
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, &ev);
+		*slot = NULL;
+		l->watched--;
+		return;
+	}
+	if (*slot) {
+		assert_int_equal(epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev), 0);
+	} else {
+		assert_int_equal(epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev), 0);
+		*slot = l;
+		l->watched++;
+	}
+}
+
+static void el_timer(void *user, int ms)
+{
+	((struct eloop *)user)->timer_ms = ms;
+}
+
+static void test_outside_loop(void **state)
+{
+	struct origin o;
+	struct job j[20];
+	struct eloop l;
+	struct h1c_loop hooks = {el_watch, el_timer, &l};
+	struct h1c_client *c = client(8, 2, 0);
+	int i, pending = 20;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	memset(&l, 0, sizeof(l));
+	l.ep = epoll_create1(EPOLL_CLOEXEC);
+	l.timer_ms = -1;
+	origin_start(&o, NULL);
+	h1c_client_set_loop(c, &hooks);
+	for (i = 0; i < 20; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/bytes/%d", i + 1);
+		submit(c, &o, "GET", path, &j[i], NULL);
+	}
+	assert_int_equal(l.timer_ms, 0); /* asks to be called to dispatch */
+	while (pending > 0) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(l.ep, evs, 16, l.timer_ms < 0 ? 60000 : l.timer_ms), k;
+		assert_true(n >= 0 || errno == EINTR);
+		assert_true(n > 0 || l.timer_ms >= 0); /* no hang */
+		for (k = 0; k < n; k++) {
+			unsigned ev = ((evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ? H1C_READ : 0u) |
+			              ((evs[k].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) ? H1C_WRITE : 0u);
+			pending = h1c_client_on_ready(c, evs[k].data.fd, ev);
+		}
+		if (n == 0)
+			pending = h1c_client_on_timeout(c);
+	}
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, 0);
+		assert_true(bytes_ok(&j[i], (size_t)i + 1));
+	}
+	assert_true(l.watched > 0); /* idle connections stay watched */
+	h1c_client_free(c);
+	assert_int_equal(l.watched, 0); /* every socket unwatched before close */
+	close(l.ep);
+	origin_stop(&o);
+}
+
+/* ---- 1,000 connections from one thread -------------------------------------------- */
+
+static struct job many[MAXJ];
+
+static void test_thousand_connections(void **state)
+{
+	struct origin o;
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+	struct rlimit rl;
+	int i;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2100) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur < 2100)
+		skip(); /* the hard limit is too low here */
+	memset(many, 0, sizeof(many));
+	memset(&co, 0, sizeof(co));
+	co.max_per_origin = 1000;
+	co.max_connections = 1000;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	origin_start(&o, NULL);
+	/* Each response is held back, so each request keeps its connection. */
+	for (i = 0; i < 1000; i++)
+		submit(c, &o, "GET", "/delay?ms=300", &many[i], NULL);
+	run_all(c);
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(many[i].ended, 1);
+		assert_int_equal(many[i].err, 0);
+		assert_int_equal(many[i].len, 13);
+	}
+	h1c_client_stats(c, &st);
+	assert_int_equal(st.connections_opened, 1000);
+	assert_int_equal(log_count(&o, "conn=1000 ", NULL), 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_close_after_k, stop_all),
+		cmocka_unit_test_teardown(test_silent_close_mid_pipeline, stop_all),
+		cmocka_unit_test_teardown(test_post_never_resent, stop_all),
+		cmocka_unit_test_teardown(test_reset_mid_pipeline, stop_all),
+		cmocka_unit_test_teardown(test_keepalive_max, stop_all),
+		cmocka_unit_test_teardown(test_http10_not_pipelined, stop_all),
+		cmocka_unit_test_teardown(test_out_of_turn, stop_all),
+		cmocka_unit_test_teardown(test_depth1_never_pipelines, stop_all),
+		cmocka_unit_test_teardown(test_nothing_behind_head, stop_all),
+		cmocka_unit_test_teardown(test_cancel, stop_all),
+		cmocka_unit_test_teardown(test_callback_stops, stop_all),
+		cmocka_unit_test_teardown(test_request_timeout_and_free, stop_all),
+		cmocka_unit_test_teardown(test_refused_requests, stop_all),
+		cmocka_unit_test_teardown(test_connect_refused, stop_all),
+		cmocka_unit_test_teardown(test_outside_loop, stop_all),
+		cmocka_unit_test_teardown(test_thousand_connections, stop_all),
+	};
+	const char *slash = strrchr(argv[0], '/');
+
+	(void)argc;
+	/* build/test/test_client -> build/origin */
+	snprintf(origin_path, sizeof(origin_path), "%.*s/../origin",
+	         slash ? (int)(slash - argv[0]) : 1, slash ? argv[0] : ".");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
