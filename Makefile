@@ -6,7 +6,9 @@
 #   make sanitize        the tests under AddressSanitizer + UBSan
 #   make fuzz FUZZ_SECONDS=N   libFuzzer targets (clang)
 #   make lint            cppcheck and clang-tidy, findings fail
-#   make bench           parser benchmark against picohttpparser, llhttp, http-parser
+#   make bench           parser benchmark against picohttpparser, llhttp, http-parser,
+#                        then end to end against libcurl, a raw-socket floor and wrk
+#                        (bench-parse, bench-e2e E2E_REQUESTS=N to run one)
 #   make demo            fetch from the loopback origin over one kept-alive connection
 #   make install / uninstall   PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR
 
@@ -38,8 +40,8 @@ UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
 SONAME = libh1c.so.$(MAJOR)
 
-.PHONY: all check deps sanitize fuzz bench bench-deps demo install uninstall clean unit-tests \
-        lint
+.PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
+        uninstall clean unit-tests lint
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin
@@ -102,7 +104,8 @@ sanitize:
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time
-BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind
+BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
+             pkg-config python3
 deps:
 	@sh test/install-deps $(DEPS)
 
@@ -155,10 +158,27 @@ $(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
 		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o \
 		-lhttp_parser -l:libh2o.so.0.13
 
-bench: bench-deps
+E2E_CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude $(CFLAGS)
+$(B)/bench/e2e-h1c: bench/e2e/h1c.c bench/e2e/common.h $(B)/libh1c.a
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CFLAGS) $< -o $@ $(B)/libh1c.a
+$(B)/bench/e2e-curl: bench/e2e/curl.c bench/e2e/common.h
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CFLAGS) $$(pkg-config --cflags libcurl) $< -o $@ $$(pkg-config --libs libcurl)
+$(B)/bench/e2e-floor: bench/e2e/floor.c bench/e2e/common.h
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CFLAGS) $< -o $@
+
+E2E_REQUESTS ?= 100000
+bench-e2e: bench-deps $(B)/bench/e2e-h1c $(B)/bench/e2e-curl $(B)/bench/e2e-floor
+	bash bench/e2e/run.sh $(B) $(E2E_REQUESTS)
+
+bench-parse: bench-deps
 	$(MAKE) $(B)/bench/bench_parse
 	$(B)/bench/bench_parse
 	@sh bench/instr.sh $(B)/bench/bench_parse
+
+bench: bench-parse bench-e2e
 
 # ---- demo -------------------------------------------------------------------
 

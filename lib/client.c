@@ -670,8 +670,11 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		} else {
 			r->body_state = BODY_SENDING;
 		}
+		return cx_flush(c, x);
 	}
-	return cx_flush(c, x);
+	/* Written when dispatch is done, so that a pipeline goes out in one
+	 * write. */
+	return 0;
 }
 
 /* Writes what x has queued, as far as the socket takes it. Returns 0, or 1
@@ -1114,14 +1117,31 @@ static void do_cancels(struct h1c_client *c);
 static void dispatch(struct h1c_client *c)
 {
 	struct pool *p;
+	int pass, lost = 1;
 
 	c->busy++;
 	c->need_dispatch = 0;
 	if (c->cancels)
 		do_cancels(c);
-	for (p = c->pools; p; p = p->next)
-		if (p->wait_head)
-			dispatch_pool(c, p);
+	/* A connection lost while writing sends its requests back to the
+	 * queue: dispatch again, a bounded number of times. */
+	for (pass = 0; pass < 4 && lost; pass++) {
+		struct cx *x, *next;
+		for (p = c->pools; p; p = p->next)
+			if (p->wait_head)
+				dispatch_pool(c, p);
+		lost = 0;
+		for (x = c->conns; x; x = next) {
+			const char *out;
+			size_t n;
+			next = x->next;
+			h1c__conn_output(&x->conn, &out, &n);
+			if (n && x->state == CX_OPEN && !x->write_failed && cx_flush(c, x)) {
+				lost = 1;
+				break; /* the list changed */
+			}
+		}
+	}
 	c->busy--;
 }
 

@@ -281,9 +281,13 @@ int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n)
 	/* Move only when it frees much: a read lands after what is kept. */
 	if (c->in_off == c->in_len || c->in_off > c->in_cap / 2)
 		compact(c);
-	err = buf_reserve(c->al, &c->in, &c->in_cap, c->in_len, want);
-	if (err)
-		return err;
+	/* Grow only when little room is left, so that a buffer once warm is
+	 * never reallocated for a read. */
+	if (c->in_cap - c->in_len < (want < 2048 ? want : 2048)) {
+		err = buf_reserve(c->al, &c->in, &c->in_cap, c->in_len, want);
+		if (err)
+			return err;
+	}
 	*p = c->in + c->in_len;
 	*n = c->in_cap - c->in_len;
 	return 0;

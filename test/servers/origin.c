@@ -247,6 +247,8 @@ static int handle(struct conn *c)
 	if (!ooo_inner &&
 	    (c->out_len > c->out_off || c->drip_at || c->close_after || c->reset_after))
 		return 0; /* one response at a time */
+	if (!c->in_len)
+		return 0;
 	hend = memmem(c->in, c->in_len, "\r\n\r\n", 4);
 	if (!hend)
 		return 0;
