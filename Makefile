@@ -34,14 +34,17 @@ LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c lib/u
           lib/conn.c lib/transport.c lib/client.c
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
 PROGS = $(B)/h1c-decode $(B)/h1c-get
-EXAMPLES = $(B)/io-counting
+EXAMPLES = $(B)/io-counting $(B)/async-get $(B)/epoll-get
+# libevent is a dependency of one example only, built when it is present
+# (checked by a sub-make, so that `make deps check` sees what deps installed).
+HAVE_LIBEVENT = $(shell pkg-config --exists libevent 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
-        uninstall clean unit-tests lint
+        uninstall clean unit-tests lint optional-examples
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin
@@ -62,8 +65,15 @@ $(B)/libh1c.so: $(B)/libh1c.so.$(VERSION)
 	ln -sf libh1c.so.$(VERSION) $(B)/$(SONAME)
 	ln -sf libh1c.so.$(VERSION) $@
 
-$(B)/io-counting: examples/io-counting.c $(B)/libh1c.a include/h1c.h
+$(B)/io-counting $(B)/async-get: $(B)/%: examples/%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+$(B)/epoll-get: examples/epoll-get.c $(B)/libh1c.a include/h1c.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+$(B)/libevent-get: examples/libevent-get.c $(B)/libh1c.a include/h1c.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags libevent) $< -o $@ $(LDFLAGS) \
+		$(B)/libh1c.a $$(pkg-config --libs libevent)
 
 $(B)/h1c-%: examples/h1c-%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
@@ -89,7 +99,12 @@ $(B)/test/test_client: $(B)/origin
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle
 
+optional-examples:
+	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \
+	else echo "libevent-get: libevent not found, not built"; fi
+
 check: all unit-tests
+	@$(MAKE) --no-print-directory optional-examples
 	@sh test/run-tests $(B) $(UNIT_TESTS)
 
 # The same tests built with AddressSanitizer and UBSan; any report fails.
@@ -97,13 +112,14 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 SAN_B ?= build/san
 sanitize:
 	$(MAKE) B=$(SAN_B) CC=$(SAN_CC) CFLAGS="$(SAN_FLAGS) -O1" LDFLAGS="$(SAN_FLAGS)" \
-		all unit-tests
+		all unit-tests optional-examples
 	EXAMPLE_FLAGS="$(SAN_FLAGS)" CC=$(SAN_CC) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh test/run-tests $(SAN_B) $(UNIT_TESTS:$(B)/%=$(SAN_B)/%)
 
 # Installs with apt-get whatever the tests need and is missing.
-DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time
+DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time \
+       libevent-dev
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
              pkg-config python3
 deps:
