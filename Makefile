@@ -139,7 +139,8 @@ lint:
 	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 \
 		--inline-suppr --quiet -Iinclude -Ilib lib/ examples/
 	clang-tidy --quiet -checks='$(TIDY_CHECKS)' -warnings-as-errors='*' \
-		lib/*.c examples/h1c-decode.c examples/h1c-get.c examples/io-counting.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
+		lib/*.c examples/h1c-decode.c examples/h1c-get.c examples/io-counting.c \
+		examples/async-get.c examples/epoll-get.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
 
 # ---- fuzzing ----------------------------------------------------------------
 

@@ -55,9 +55,9 @@ int main(int argc, char **argv)
 	memset(&co, 0, sizeof(co));
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "-p") == 0)
-			co.pipeline_depth = (unsigned)atoi(argv[i + 1]);
+			co.pipeline_depth = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "-c") == 0)
-			co.max_per_origin = (unsigned)atoi(argv[i + 1]);
+			co.max_per_origin = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		else
 			break;
 	}
@@ -67,8 +67,11 @@ int main(int argc, char **argv)
 	}
 	c = h1c_client_new(&co);
 	f = calloc((size_t)(argc - i), sizeof(*f));
-	if (!c || !f)
+	if (!c || !f) {
+		h1c_client_free(c);
+		free(f);
 		return 1;
+	}
 	for (n = 0; i < argc; i++, n++) {
 		struct h1c_request rq;
 		long long id;

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 
 	memset(&co, 0, sizeof(co));
 	if (i + 1 < argc && strcmp(argv[i], "-p") == 0) {
-		co.pipeline_depth = (unsigned)atoi(argv[i + 1]);
+		co.pipeline_depth = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		i += 2;
 	}
 	if (i >= argc) {
@@ -102,8 +102,11 @@ int main(int argc, char **argv)
 	l.ep = epoll_create1(EPOLL_CLOEXEC);
 	c = h1c_client_new(&co);
 	f = calloc((size_t)(argc - i), sizeof(*f));
-	if (l.ep < 0 || !c || !f)
+	if (l.ep < 0 || !c || !f) {
+		h1c_client_free(c);
+		free(f);
 		return 1;
+	}
 	hooks.watch = watch;
 	hooks.timer = timer;
 	hooks.user = &l;

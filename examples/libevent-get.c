@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 
 	memset(&co, 0, sizeof(co));
 	if (i + 1 < argc && strcmp(argv[i], "-p") == 0) {
-		co.pipeline_depth = (unsigned)atoi(argv[i + 1]);
+		co.pipeline_depth = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		i += 2;
 	}
 	if (i >= argc) {

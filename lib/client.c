@@ -141,7 +141,7 @@ struct h1c_client {
 	struct h1c_stats st;
 };
 
-static int cx_fail(struct h1c_client *c, struct cx *x, int err, struct rq *culprit);
+static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
 static int cx_flush(struct h1c_client *c, struct cx *x);
 static int cx_settle(struct h1c_client *c, struct cx *x);
 static void dispatch(struct h1c_client *c);
@@ -183,7 +183,7 @@ static void watch(struct h1c_client *c, int fd, unsigned events)
 {
 	struct fdent *f;
 
-	if (fd < 0 || (size_t)fd >= c->fds_cap)
+	if (fd < 0 || !c->fds || (size_t)fd >= c->fds_cap)
 		return;
 	f = &c->fds[fd];
 	if (c->has_loop && f->watched != events)
@@ -298,7 +298,7 @@ static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request 
 	       strlen(host) + 1;
 	for (i = 0; i < q->num_headers; i++)
 		need += q->headers[i].name_len + q->headers[i].value_len;
-	if (need > r->mem_cap) {
+	if (need > r->mem_cap || !r->mem) {
 		char *m = h1c__realloc(c->al, r->mem, need);
 		if (!m)
 			return H1C_ENOMEM;
@@ -727,7 +727,7 @@ static int protocol_error(int err)
  * H1C_EUNANSWERED (or the protocol error met at the start of its response).
  * Returns 1 (x is gone).
  */
-static int cx_fail(struct h1c_client *c, struct cx *x, int err, struct rq *culprit)
+static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit)
 {
 	struct h1c__conn *k = &x->conn;
 	struct rq *list[H1C__MAXQ], *back[H1C__MAXQ];
@@ -1047,7 +1047,7 @@ static int make_room(struct h1c_client *c)
 
 /* Takes the most recently used idle connection of p that is still fit,
  * closing those that are not. */
-static struct cx *take_idle(struct h1c_client *c, struct pool *p, long long now)
+static struct cx *take_idle(struct h1c_client *c, const struct pool *p, long long now)
 {
 	struct cx *x = c->idle_head;
 
@@ -1069,7 +1069,7 @@ static struct cx *take_idle(struct h1c_client *c, struct pool *p, long long now)
 
 /* The live connection of p with the fewest requests in flight that may take
  * r in a pipeline, or NULL. */
-static struct cx *pick_pipeline(struct h1c_client *c, struct pool *p, const struct rq *r,
+static struct cx *pick_pipeline(struct h1c_client *c, const struct pool *p, const struct rq *r,
                                 long long now)
 {
 	struct cx *x, *best = NULL;
@@ -1142,6 +1142,20 @@ static void dispatch(struct h1c_client *c)
 			}
 		}
 	}
+	/* A pool with no connection and no request is forgotten: a client
+	 * that visits many origins keeps only those it is using. */
+	{
+		struct pool **pp = &c->pools;
+		while (*pp) {
+			p = *pp;
+			if (!p->nconns && !p->nwait) {
+				*pp = p->next;
+				h1c__free(c->al, p);
+			} else {
+				pp = &p->next;
+			}
+		}
+	}
 	c->busy--;
 }
 
@@ -1182,7 +1196,6 @@ static void rq_abort(struct h1c_client *c, struct rq *r, int err)
 {
 	struct cx *x = r->cx;
 	struct h1c__conn *k;
-	unsigned i;
 
 	if (r->state == RQ_WAITING || !x) {
 		rq_end(c, r, err);
@@ -1192,6 +1205,7 @@ static void rq_abort(struct h1c_client *c, struct rq *r, int err)
 	/* Behind the head and fully written: its response is read and
 	 * dropped, and the connection carries on. */
 	if (x->writing != r && k->q[k->q_head].user != r) {
+		unsigned i;
 		for (i = 1; i < k->q_n; i++)
 			if (k->q[(k->q_head + i) % H1C__MAXQ].user == r)
 				k->q[(k->q_head + i) % H1C__MAXQ].user = NULL;
@@ -1300,8 +1314,8 @@ static void sync_loop(struct h1c_client *c)
 	if (!c->has_loop)
 		return;
 	for (x = c->conns; x; x = x->next) {
-		size_t i;
 		if (x->state == CX_DIAL) {
+			size_t i;
 			for (i = 0; i < x->dial.live; i++) {
 				struct fdent *f = fdent(c, x->dial.fds[i]);
 				if (f) {
