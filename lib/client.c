@@ -23,7 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_CHUNK 16384
+#define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
+#define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
 
 /* Where a request is. */
@@ -103,6 +104,9 @@ struct cx {
 	long long head_since;     /* the head of the FIFO waits for its head since */
 	unsigned long long queued, written; /* bytes of output, ever */
 	int pipeline_ok;          /* a HTTP/1.1 response showed persistence */
+	size_t read_want;         /* room asked for per read: grows while reads
+	                             fill it, up to READ_MAX */
+	int refill;               /* the pipeline is being filled up again */
 	int write_failed;
 };
 
@@ -521,6 +525,7 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 	x->pool = p;
 	x->fd = -1;
 	x->state = CX_DIAL;
+	x->read_want = READ_CHUNK;
 	err = h1c__conn_init(&x->conn, &c->o.parse, p->via_proxy, c->al);
 	if (!err)
 		err = h1c__dial_start(&x->dial, p->host, p->port, now, c->o.connect_timeout_ms);
@@ -555,6 +560,10 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 	    k->q_n == 0 || k->q_n >= c->o.pipeline_depth || !h1c__conn_may_send(k))
 		return 0;
 	if (!r->idempotent || now < x->pool->no_pipeline_until)
+		return 0;
+	/* A pipeline is refilled once half of it has been answered, so that
+	 * requests go out several to a write rather than one per response. */
+	if (!x->refill && k->q_n > c->o.pipeline_depth / 2)
 		return 0;
 	tail = k->q[(k->q_head + k->q_n - 1) % H1C__MAXQ].user;
 	if (!tail)
@@ -946,7 +955,7 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 		char *space;
 		size_t room;
 		long n;
-		int err = h1c__conn_space(&x->conn, READ_CHUNK, &space, &room);
+		int err = h1c__conn_space(&x->conn, x->read_want, &space, &room);
 
 		if (err)
 			return cx_fail(c, x, err, NULL);
@@ -958,6 +967,9 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 				return 1;
 			if ((size_t)n < room)
 				return 0;
+			/* Large bodies: fewer, larger reads (the buffer grows once). */
+			if (x->read_want < READ_MAX)
+				x->read_want *= 2;
 			continue;
 		}
 		if (n == 0)
@@ -1078,6 +1090,8 @@ static struct cx *pick_pipeline(struct h1c_client *c, const struct pool *p, cons
 		if (x->pool == p && can_pipeline(c, x, r, now) &&
 		    (!best || x->conn.q_n < best->conn.q_n))
 			best = x;
+	if (best)
+		best->refill = best->conn.q_n + 1 < c->o.pipeline_depth;
 	return best;
 }
 

@@ -279,9 +279,9 @@ int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n)
 	/* Move only when it frees much: a read lands after what is kept. */
 	if (c->in_off == c->in_len || c->in_off > c->in_cap / 2)
 		compact(c);
-	/* Grow only when little room is left, so that a buffer once warm is
-	 * never reallocated for a read. */
-	if (!c->in || c->in_cap - c->in_len < 2048) {
+	/* The buffer only grows (doubling), so once warm it is never
+	 * reallocated for a read. */
+	{
 		int err = buf_reserve(c->al, &c->in, &c->in_cap, c->in_len, want);
 		if (err)
 			return err;

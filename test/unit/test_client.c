@@ -635,6 +635,176 @@ static void test_connect_refused(void **state)
 	h1c_client_free(c);
 }
 
+
+/* ---- pools, allocation hooks, replayable callback bodies ---------------------- */
+
+/* One connection in all, two origins in turn: each switch closes the idle
+ * connection of the other origin (least recently used first). */
+static void test_total_limit_retires_lru(void **state)
+{
+	struct origin a, b;
+	struct job j[6];
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	memset(&co, 0, sizeof(co));
+	co.max_connections = 1;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	origin_start(&a, NULL);
+	origin_start(&b, NULL);
+	for (i = 0; i < 6; i++) {
+		submit(c, i % 2 ? &b : &a, "GET", "/bytes/3", &j[i], NULL);
+		run_all(c);
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, 0);
+		assert_true(bytes_ok(&j[i], 3));
+	}
+	h1c_client_stats(c, &st);
+	assert_int_equal(st.connections_opened, 6);
+	assert_int_equal(log_count(&a, "req=2 ", NULL), 0);
+	h1c_client_free(c);
+	origin_stop(&a);
+	origin_stop(&b);
+}
+
+static long live_allocs, total_allocs;
+
+static void *t_malloc(void *u, size_t n)
+{
+	(void)u;
+	live_allocs++;
+	total_allocs++;
+	return malloc(n);
+}
+
+static void *t_realloc(void *u, void *p, size_t n)
+{
+	(void)u;
+	if (!p) {
+		live_allocs++;
+		total_allocs++;
+	}
+	return realloc(p, n);
+}
+
+static void t_free(void *u, void *p)
+{
+	(void)u;
+	if (p)
+		live_allocs--;
+	free(p);
+}
+
+/* Every allocation of a client goes through its hooks and comes back. */
+static void test_allocator_hooks(void **state)
+{
+	struct h1c_allocator al = {t_malloc, t_realloc, t_free, NULL};
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct origin o;
+	struct job j[10];
+	struct h1c_request rq;
+	struct h1c_result res;
+	char url[128];
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	memset(&co, 0, sizeof(co));
+	co.alloc = &al;
+	co.pipeline_depth = 4;
+	live_allocs = total_allocs = 0;
+	origin_start(&o, NULL);
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	pipelined_gets(c, &o, j, 10);
+	snprintf(url, sizeof(url), "%s/chunked/20", o.base);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	assert_int_equal(h1c_client_fetch(c, &rq, &res), 0);
+	assert_int_equal(res.body_len, 20);
+	assert_int_equal(res.num_trailers, 1);
+	h1c_result_free(&res);
+	h1c_client_free(c);
+	assert_true(total_allocs > 0);
+	assert_int_equal(live_allocs, 0);
+	origin_stop(&o);
+}
+
+struct src {
+	const char *data;
+	size_t len, off;
+	int rewinds;
+};
+
+static long src_read(void *user, void *buf, size_t len)
+{
+	struct src *s = user;
+	size_t n = s->len - s->off < len ? s->len - s->off : len;
+
+	memcpy(buf, s->data + s->off, n);
+	s->off += n;
+	return (long)n;
+}
+
+static int src_rewind(void *user)
+{
+	struct src *s = user;
+
+	s->off = 0;
+	s->rewinds++;
+	return 0;
+}
+
+/* A PUT with a callback body that can rewind is re-sent when the server
+ * drops it, whole; without body_rewind it is not. */
+static void test_callback_body_replay(void **state)
+{
+	struct origin o;
+	struct job j[4];
+	struct h1c_request rq;
+	struct src s1 = {"rewound body", 12, 0, 0}, s2 = {"no rewind", 9, 0, 0};
+	struct h1c_client *c = client(1, 1, 0);
+	char url[128];
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--drop-nth", "2", NULL);
+	snprintf(url, sizeof(url), "%s/echo", o.base);
+	submit(c, &o, "GET", "/bytes/1", &j[0], NULL); /* the 1st on the connection */
+	run_all(c);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "PUT";
+	rq.url = url;
+	rq.body_read = src_read;
+	rq.body_rewind = src_rewind;
+	rq.body_user = &s1;
+	rq.body_size = 12;
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[1]) > 0); /* the 2nd: dropped */
+	run_all(c);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, 0);
+	assert_true(j[1].flags & H1C_DONE_REPLAYED);
+	assert_int_equal(s1.rewinds, 1);
+	assert_int_equal(j[1].len, 12);
+	assert_memory_equal(j[1].body, "rewound body", 12);
+	/* The replay went on a new connection as its 1st request; the 2nd
+	 * there is dropped again, and this one cannot rewind. */
+	rq.body_rewind = NULL;
+	rq.body_user = &s2;
+	rq.body_size = 9;
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[2]) > 0);
+	run_all(c);
+	assert_int_equal(j[2].ended, 1);
+	assert_int_equal(j[2].err, H1C_EUNANSWERED);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
 /* ---- an outside loop through the hooks (epoll) --------------------------------- */
 
 struct eloop {
@@ -779,6 +949,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_request_timeout_and_free, stop_all),
 		cmocka_unit_test_teardown(test_refused_requests, stop_all),
 		cmocka_unit_test_teardown(test_connect_refused, stop_all),
+		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),
+		cmocka_unit_test_teardown(test_allocator_hooks, stop_all),
+		cmocka_unit_test_teardown(test_callback_body_replay, stop_all),
 		cmocka_unit_test_teardown(test_outside_loop, stop_all),
 		cmocka_unit_test_teardown(test_thousand_connections, stop_all),
 	};
