@@ -187,8 +187,9 @@ $(B)/bench/e2e-floor: bench/e2e/floor.c bench/e2e/common.h
 	$(CC) $(E2E_CFLAGS) $< -o $@
 
 E2E_REQUESTS ?= 100000
+E2E_ROUNDS ?= 3
 bench-e2e: bench-deps $(B)/bench/e2e-h1c $(B)/bench/e2e-curl $(B)/bench/e2e-floor
-	bash bench/e2e/run.sh $(B) $(E2E_REQUESTS)
+	bash bench/e2e/run.sh $(B) $(E2E_REQUESTS) $(E2E_ROUNDS)
 
 bench-parse: bench-deps
 	$(MAKE) $(B)/bench/bench_parse

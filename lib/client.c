@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -282,24 +281,53 @@ static void rq_end(struct h1c_client *c, struct rq *r, int err)
 		cb.on_done(user, err, flags);
 }
 
-/* Copies what the request needs beyond the call into r->mem. */
+/* Appends s[0..n) at *p and moves *p past it. */
+static void append(char **p, const char *s, size_t n)
+{
+	memcpy(*p, s, n);
+	*p += n;
+}
+
+/* Writes "host[:port]" (brackets around an IPv6 literal; no port when it is
+ * 80) at p, NUL-terminated, and returns its length. p has room for 270. */
+static size_t host_field(char *p, const struct h1c__url *u)
+{
+	char *start = p, digits[8];
+	size_t n = 0;
+	unsigned port = u->port;
+
+	if (u->ipv6)
+		*p++ = '[';
+	append(&p, u->host, strlen(u->host));
+	if (u->ipv6)
+		*p++ = ']';
+	if (port != 80) {
+		*p++ = ':';
+		do
+			digits[n++] = (char)('0' + port % 10);
+		while ((port /= 10) && n < sizeof(digits));
+		while (n)
+			*p++ = digits[--n];
+	}
+	*p = '\0';
+	return (size_t)(p - start);
+}
+
+/* Copies what the request needs beyond the call into r->mem: the field
+ * views, the method, the target and the Host value. */
 static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request *q,
                    const struct h1c__url *u)
 {
 	const char *method = q->method ? q->method : "GET";
-	const char *slash = u->has_path ? "" : "/";
-	size_t i, need, hsize = q->num_headers * sizeof(struct h1c_header);
+	size_t i, need, mlen = strlen(method), hsize = q->num_headers * sizeof(struct h1c_header);
 	char host[300];
+	size_t host_len;
 	char *p;
 
 	/* RFC 9112 section 3.2: absolute-form to a proxy, origin-form else;
 	 * Host with the port unless it is 80. */
-	if (u->port == 80)
-		snprintf(host, sizeof(host), u->ipv6 ? "[%s]" : "%s", u->host);
-	else
-		snprintf(host, sizeof(host), u->ipv6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
-	need = hsize + strlen(method) + 1 + 2 * strlen(host) + 8 + 1 + u->path_len + 1 +
-	       strlen(host) + 1;
+	host_len = host_field(host, u);
+	need = hsize + mlen + 1 + 7 + 2 * host_len + 1 + u->path_len + 2 + 1;
 	for (i = 0; i < q->num_headers; i++)
 		need += q->headers[i].name_len + q->headers[i].value_len;
 	if (need > r->mem_cap || !r->mem) {
@@ -313,25 +341,28 @@ static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request 
 	p = r->mem + hsize;
 	for (i = 0; i < q->num_headers; i++) {
 		const struct h1c_header *h = &q->headers[i];
-		memcpy(p, h->name, h->name_len);
 		r->fields[i].name = p;
 		r->fields[i].name_len = h->name_len;
-		p += h->name_len;
-		memcpy(p, h->value, h->value_len);
+		append(&p, h->name, h->name_len);
 		r->fields[i].value = p;
 		r->fields[i].value_len = h->value_len;
-		p += h->value_len;
+		append(&p, h->value, h->value_len);
 	}
 	memset(&r->req, 0, sizeof(r->req));
 	r->req.method = p;
-	p += sprintf(p, "%s", method) + 1;
+	append(&p, method, mlen + 1);
 	r->req.target = p;
-	r->req.target_len = (size_t)sprintf(p, "%s%s%s%.*s", c->has_proxy ? "http://" : "",
-	                                    c->has_proxy ? host : "", slash, (int)u->path_len,
-	                                    u->path);
-	p += r->req.target_len + 1;
+	if (c->has_proxy) {
+		append(&p, "http://", 7);
+		append(&p, host, host_len);
+	}
+	if (!u->has_path)
+		*p++ = '/'; /* a URL with no path, or only a query */
+	append(&p, u->path, u->path_len);
+	r->req.target_len = (size_t)(p - r->req.target);
+	*p++ = '\0';
 	r->req.host = p;
-	sprintf(p, "%s", host);
+	append(&p, host, host_len + 1);
 	r->req.headers = r->fields;
 	r->req.num_headers = q->num_headers;
 	r->req.user = r;

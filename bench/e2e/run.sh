@@ -7,12 +7,15 @@
 #   the raw-socket floor, sequential and at depths 8 and 32;
 #   wrk (pipelining through a Lua script) as the reference for what
 #   loopback and nginx can take, at depths 1, 8 and 32.
-# Prints a table with ratios h1c / floor and h1c / libcurl; the raw JSON
-# lines are kept in $B/bench/e2e.jsonl.
-# usage: bench/e2e/run.sh BUILD_DIR [N]
+# The whole sequence is repeated ROUNDS times (default 3), so that every
+# client meets the same moments of a noisy machine; the table shows each
+# client's median. Prints a table with ratios h1c / floor, h1c / libcurl and
+# h1c / wrk; the raw JSON lines are kept in $B/bench/e2e.jsonl.
+# usage: bench/e2e/run.sh BUILD_DIR [N [ROUNDS]]
 set -u
 B=$1
 N=${2:-100000}
+ROUNDS=${3:-3}
 WRK_SECONDS=${WRK_SECONDS:-5}
 for t in nginx wrk python3; do
 	command -v $t >/dev/null || { echo "e2e: $t is missing: run 'make bench-deps'"; exit 1; }
@@ -57,9 +60,10 @@ run() { # file label command...
 	echo "{\"file\":\"$file\",\"label\":\"$label\",${line#\{}" >> "$out"
 	echo "  $label: $(echo "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f req/s, %.1f us CPU/req" % (d["rps"], d["cpu_us_per_req"]))')"
 }
+for round in $(seq 1 "$ROUNDS"); do
 for file in 100.bin 64k.bin; do
 	url="http://127.0.0.1:$PORT/$file"
-	echo "== $file, $N GETs"
+	echo "== round $round of $ROUNDS: $file, $N GETs"
 	run $file "h1c seq" "$B/bench/e2e-h1c" "$url" "$N" 1 1
 	run $file "h1c pipe 8" "$B/bench/e2e-h1c" "$url" "$N" 8 1
 	run $file "h1c pipe 32" "$B/bench/e2e-h1c" "$url" "$N" 32 1
@@ -77,5 +81,6 @@ for file in 100.bin 64k.bin; do
 		[ -n "$rps" ] && echo "{\"file\":\"$file\",\"label\":\"wrk pipe $d\",\"client\":\"wrk\",\"depth\":$d,\"conns\":1,\"rps\":$rps}" >> "$out"
 		echo "  wrk pipe $d: ${rps:-?} req/s"
 	done
+done
 done
 python3 bench/e2e/table.py "$out"
