@@ -292,8 +292,7 @@ static void append(char **p, const char *s, size_t n)
  * 80) at p, NUL-terminated, and returns its length. p has room for 270. */
 static size_t host_field(char *p, const struct h1c__url *u)
 {
-	char *start = p, digits[8];
-	size_t n = 0;
+	char *start = p;
 	unsigned port = u->port;
 
 	if (u->ipv6)
@@ -302,6 +301,8 @@ static size_t host_field(char *p, const struct h1c__url *u)
 	if (u->ipv6)
 		*p++ = ']';
 	if (port != 80) {
+		char digits[8];
+		size_t n = 0;
 		*p++ = ':';
 		do
 			digits[n++] = (char)('0' + port % 10);
