@@ -32,8 +32,16 @@ LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
 B = build
 LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c lib/url.c \
           lib/conn.c lib/transport.c lib/client.c
+# The MSN gateway module is optional: WITH_MSNGW=0 leaves it out.
+WITH_MSNGW ?= 1
+ifeq ($(WITH_MSNGW),1)
+LIB_SRC += lib/msngw.c
+endif
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
 PROGS = $(B)/h1c-decode $(B)/h1c-get
+ifeq ($(WITH_MSNGW),1)
+PROGS += $(B)/msn-gateway
+endif
 EXAMPLES = $(B)/io-counting $(B)/async-get $(B)/epoll-get
 # libevent is a dependency of one example only, built when it is present
 # (checked by a sub-make, so that `make deps check` sees what deps installed).
@@ -41,15 +49,18 @@ HAVE_LIBEVENT = $(shell pkg-config --exists libevent 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
+ifeq ($(WITH_MSNGW),1)
+UNIT_TESTS += $(B)/test/test_msngw
+endif
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
         uninstall clean unit-tests lint optional-examples
 .DELETE_ON_ERROR:
 
-all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin
+all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
 
-$(B)/obj/%.o: lib/%.c lib/internal.h include/h1c.h
+$(B)/obj/%.o: lib/%.c lib/internal.h include/h1c.h include/h1c_msngw.h
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -67,6 +78,13 @@ $(B)/libh1c.so: $(B)/libh1c.so.$(VERSION)
 
 $(B)/io-counting $(B)/async-get: $(B)/%: examples/%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+$(B)/msn-gateway: examples/msn-gateway.c $(B)/libh1c.a include/h1c.h include/h1c_msngw.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+$(B)/msngw-emu: test/servers/msngw-emu.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
 $(B)/epoll-get: examples/epoll-get.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
@@ -94,8 +112,10 @@ $(B)/test/%: test/unit/%.c test/unit/testutil.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
 
-# The client's tests start the origin server next to them.
+# The client's tests start the origin server next to them, the gateway
+# module's tests the gateway emulator.
 $(B)/test/test_client: $(B)/origin
+$(B)/test/test_msngw: $(B)/msngw-emu
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle
 
@@ -140,7 +160,7 @@ lint:
 		--inline-suppr --quiet -Iinclude -Ilib lib/ examples/
 	clang-tidy --quiet -checks='$(TIDY_CHECKS)' -warnings-as-errors='*' \
 		lib/*.c examples/h1c-decode.c examples/h1c-get.c examples/io-counting.c \
-		examples/async-get.c examples/epoll-get.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
+		examples/async-get.c examples/epoll-get.c examples/msn-gateway.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
 
 # ---- fuzzing ----------------------------------------------------------------
 
@@ -221,6 +241,7 @@ install: all $(B)/h1c.pc
 	ln -sf libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libh1c.so
 	install -m 644 include/h1c.h $(DESTDIR)$(INCLUDEDIR)/
+	if [ "$(WITH_MSNGW)" = 1 ]; then install -m 644 include/h1c_msngw.h $(DESTDIR)$(INCLUDEDIR)/; fi
 	install -m 644 $(B)/h1c.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
@@ -229,7 +250,8 @@ install: all $(B)/h1c.pc
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libh1c.a $(DESTDIR)$(LIBDIR)/libh1c.so \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libh1c.so.$(VERSION) \
-		$(DESTDIR)$(INCLUDEDIR)/h1c.h $(DESTDIR)$(LIBDIR)/pkgconfig/h1c.pc
+		$(DESTDIR)$(INCLUDEDIR)/h1c.h $(DESTDIR)$(INCLUDEDIR)/h1c_msngw.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/h1c.pc
 	rm -f $(MAN3:man/man3/%=$(DESTDIR)$(MANDIR)/man3/%) \
 		$(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) \
 		$(PROGS:$(B)/%=$(DESTDIR)$(BINDIR)/%)

@@ -76,13 +76,19 @@ extern "C" {
 	X(H1C_ECALLBACK, -34, "a callback stopped the transfer")                 \
 	X(H1C_ENOTSENT, -35, "connection lost before the request was sent; it never reached the server") \
 	X(H1C_ECANCELED, -36, "request cancelled")                               \
-	X(H1C_EQUEUEFULL, -37, "too many requests queued")
+	X(H1C_EQUEUEFULL, -37, "too many requests queued")                       \
+	X(H1C_EMSNPNG, -38, "PNG is not used over the MSN HTTP gateway")         \
+	X(H1C_EMSNSYNTAX, -39, "malformed MSNP command")                         \
+	X(H1C_EMSNCLOSED, -40, "MSN gateway session is closed")                  \
+	X(H1C_EMSNHTTP, -41, "MSN gateway answered with an HTTP error")          \
+	X(H1C_EMSNSESSION, -42, "MSN gateway answer without an X-MSN-Messenger session") \
+	X(H1C_EMSNPAYLOAD, -43, "MSNP payload longer than allowed")
 
 enum h1c_error {
 #define H1C_ENUM_(name, num, msg) name = num,
 	H1C_ERRORS(H1C_ENUM_)
 #undef H1C_ENUM_
-	H1C_ELAST_ = -38
+	H1C_ELAST_ = -44
 };
 
 /* Returns a static, human-readable description of an H1C_E* code. */

@@ -137,6 +137,8 @@ struct h1c_client {
 	int has_loop, timer_reported;
 	struct pollfd *pfd;
 	size_t pfd_cap;
+	struct h1c__timer *timers; /* armed module timers */
+	unsigned ntimers;
 	int busy;
 	int closing;
 	int need_dispatch;        /* requests came since the last dispatch */
@@ -1207,6 +1209,49 @@ static void dispatch(struct h1c_client *c)
 
 /* ---- timers --------------------------------------------------------------------- */
 
+void h1c__timer_disarm(struct h1c_client *c, struct h1c__timer *t)
+{
+	if (!t->armed)
+		return;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		c->timers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+	t->armed = 0;
+	c->ntimers--;
+}
+
+void h1c__timer_arm(struct h1c_client *c, struct h1c__timer *t, long long at)
+{
+	h1c__timer_disarm(c, t);
+	t->at = at;
+	t->armed = 1;
+	t->prev = NULL;
+	t->next = c->timers;
+	if (c->timers)
+		c->timers->prev = t;
+	c->timers = t;
+	c->ntimers++;
+	if (c->has_loop && c->loop.timer && !c->busy) {
+		c->loop.timer(c->loop.user, 0);
+		c->timer_reported = 0;
+	}
+}
+
+const struct h1c_allocator *h1c__client_allocator(const struct h1c_client *c)
+{
+	return c->al;
+}
+
+/* Work still to do: pending requests and armed module timers. */
+static int pending_work(const struct h1c_client *c)
+{
+	return (int)(c->nlive + c->ntimers);
+}
+
 /* The time at which x needs attention, or 0. */
 static long long cx_deadline(const struct h1c_client *c, const struct cx *x)
 {
@@ -1309,6 +1354,16 @@ again:
 			rq_abort(c, r, H1C_ETIMEDOUT);
 			goto again;
 		}
+	/* Module timers: disarmed before they fire (a fire may re-arm). */
+	{
+		struct h1c__timer *t;
+		for (t = c->timers; t; t = t->next)
+			if (now >= t->at) {
+				h1c__timer_disarm(c, t);
+				t->fire(t->arg);
+				goto again;
+			}
+	}
 }
 
 int h1c_client_timeout(const struct h1c_client *c)
@@ -1329,6 +1384,12 @@ int h1c_client_timeout(const struct h1c_client *c)
 	for (r = c->live; r; r = r->lnext)
 		if (r->deadline && (!next || r->deadline < next))
 			next = r->deadline;
+	{
+		const struct h1c__timer *t;
+		for (t = c->timers; t; t = t->next)
+			if (!next || t->at < next)
+				next = t->at;
+	}
 	if (!next)
 		return -1;
 	now = h1c__now_ms();
@@ -1454,7 +1515,7 @@ int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 	c->busy--;
 	dispatch(c);
 	sync_loop(c);
-	return (int)c->nlive;
+	return pending_work(c);
 }
 
 int h1c_client_on_timeout(struct h1c_client *c)
@@ -1466,7 +1527,7 @@ int h1c_client_on_timeout(struct h1c_client *c)
 	c->busy--;
 	dispatch(c);
 	sync_loop(c);
-	return (int)c->nlive;
+	return pending_work(c);
 }
 
 void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
@@ -1521,8 +1582,8 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		int wait, rc;
 		long long now;
 
-		if (!c->nlive || (stop && *stop))
-			return (int)c->nlive;
+		if (!pending_work(c) || (stop && *stop))
+			return pending_work(c);
 		n = h1c_client_watches(c, NULL, 0);
 		if (n > c->pfd_cap) {
 			size_t cap = n * 2;
@@ -1579,7 +1640,7 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		c->busy--;
 		dispatch(c);
 		if (deadline >= 0 && h1c__now_ms() >= deadline)
-			return (int)c->nlive;
+			return pending_work(c);
 	}
 }
 
@@ -1660,6 +1721,8 @@ void h1c_client_free(struct h1c_client *c)
 		rq_abort(c, c->live, H1C_ECANCELED);
 	while (c->conns)
 		cx_destroy(c, c->conns);
+	while (c->timers)
+		h1c__timer_disarm(c, c->timers);
 	while (c->pools) {
 		struct pool *p = c->pools;
 		c->pools = p->next;

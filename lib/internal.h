@@ -252,4 +252,22 @@ int h1c__conn_may_send(const struct h1c__conn *c);
  * idle, given the client's own limit and the server's hints. */
 int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms);
 
+/* ---- client.c, for optional modules (msngw.c) -------------------------------- */
+
+/* A timer driven by the client's loop; zero it, set fire and arg. While
+ * armed it counts as pending work for h1c_client_run(). */
+struct h1c__timer {
+	struct h1c__timer *next, *prev;
+	long long at;
+	int armed;
+	void (*fire)(void *arg);
+	void *arg;
+};
+
+/* Arms t to fire at time at (h1c__now_ms() clock), re-arming it if armed. */
+void h1c__timer_arm(struct h1c_client *c, struct h1c__timer *t, long long at);
+void h1c__timer_disarm(struct h1c_client *c, struct h1c__timer *t);
+/* The client's allocator hooks, or NULL. */
+const struct h1c_allocator *h1c__client_allocator(const struct h1c_client *c);
+
 #endif /* H1C_INTERNAL_H */

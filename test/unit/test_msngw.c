@@ -1,0 +1,534 @@
+/*
+ * test_msngw.c - the MSN gateway module: the X-MSN-Messenger parser and the
+ * MSNP stream splitter one rule at a time (the static functions, reached by
+ * including the .c file), then whole sessions against the gateway emulator
+ * (test/servers/msngw-emu.c): a login-shaped NS exchange, a switchboard
+ * session at the same time, GW-IP changes, split bodies, big payloads, OUT
+ * and Session=close, with the emulator's record showing that no request
+ * was ever concurrent on a session.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../lib/msngw.c"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- X-MSN-Messenger ------------------------------------------------------------ */
+
+static void expect_header(const char *v, const char *sid, const char *gwip, int close)
+{
+	struct gw_header h;
+
+	assert_int_equal(gw_header_parse(v, strlen(v), &h), 0);
+	assert_int_equal(h.sid_len, strlen(sid));
+	assert_memory_equal(h.sid, sid, h.sid_len);
+	if (gwip) {
+		assert_non_null(h.gwip);
+		assert_int_equal(h.gwip_len, strlen(gwip));
+		assert_memory_equal(h.gwip, gwip, h.gwip_len);
+	} else {
+		assert_null(h.gwip);
+	}
+	assert_int_equal(h.close, close);
+}
+
+static void test_header_forms(void **state)
+{
+	struct gw_header h;
+
+	(void)state;
+	expect_header("SessionID=954547325.13160; GW-IP=207.46.110.18", "954547325.13160",
+	              "207.46.110.18", 0);
+	expect_header("GW-IP=207.46.110.18;SessionID=1.2", "1.2", "207.46.110.18", 0);
+	expect_header("sessionid = 1.2 ;  gw-ip=::1 ; Session=close", "1.2", "::1", 1);
+	expect_header("SessionID=1.2; Foo=bar; GW-IP=10.0.0.1; session=CLOSE", "1.2", "10.0.0.1", 1);
+	expect_header("SessionID=77.8", "77.8", NULL, 0);
+	expect_header("Session=open; SessionID=5.6", "5.6", NULL, 0);
+	assert_int_equal(gw_header_parse("GW-IP=1.2.3.4", 13, &h), H1C_EMSNSESSION);
+	assert_int_equal(gw_header_parse("", 0, &h), H1C_EMSNSESSION);
+	assert_int_equal(gw_header_parse("SessionID=", 10, &h), H1C_EMSNSESSION);
+}
+
+/* ---- the MSNP splitter ------------------------------------------------------------- */
+
+/* Cuts a stream fed in two parts (at split) into commands; returns them as
+ * "line|payload\n" records, or NULL on an error. */
+static char *split_at(const char *stream, size_t len, size_t split)
+{
+	static char out[65536];
+	char buf[65536];
+	size_t have = 0, o = 0, fed = 0;
+	size_t parts[2];
+	int k;
+
+	parts[0] = split;
+	parts[1] = len - split;
+	for (k = 0; k < 2; k++) {
+		size_t off = 0;
+		memcpy(buf + have, stream + fed, parts[k]);
+		have += parts[k];
+		fed += parts[k];
+		for (;;) {
+			size_t ll, pl;
+			int rc = msnp_command(buf + off, have - off, payload_in, NULL, 1 << 20, &ll, &pl);
+			if (rc < 0)
+				return NULL;
+			if (rc == 0)
+				break;
+			memcpy(out + o, buf + off, ll);
+			o += ll;
+			out[o++] = '|';
+			memcpy(out + o, buf + off + ll, pl);
+			o += pl;
+			out[o++] = '\n';
+			off += ll + pl;
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	if (have)
+		return NULL; /* a command left unfinished */
+	out[o] = '\0';
+	return out;
+}
+
+static void test_split_every_point(void **state)
+{
+	static const char stream[] = "ILN 0 NLN a@b.c A 0\r\n"
+	                             "MSG Hotmail Hotmail 5\r\nhello"
+	                             "NOT 3\r\nxyz"
+	                             "CHG 5 NLN 0\n" /* a bare LF */
+	                             "241 9 4\r\nabcd"
+	                             "500 10\r\n"
+	                             "UBX a@b.c 2\r\nzz";
+	static const char want[] = "ILN 0 NLN a@b.c A 0\r\n|\n"
+	                           "MSG Hotmail Hotmail 5\r\n|hello\n"
+	                           "NOT 3\r\n|xyz\n"
+	                           "CHG 5 NLN 0\n|\n"
+	                           "241 9 4\r\n|abcd\n"
+	                           "500 10\r\n|\n"
+	                           "UBX a@b.c 2\r\n|zz\n";
+	size_t i, len = sizeof(stream) - 1;
+
+	(void)state;
+	for (i = 0; i <= len; i++) {
+		const char *got = split_at(stream, len, i);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+	}
+}
+
+static void test_split_faults(void **state)
+{
+	size_t ll, pl;
+
+	(void)state;
+	/* A payload command without a numeric length. */
+	assert_int_equal(msnp_command("MSG a b x\r\n", 11, payload_in, NULL, 100, &ll, &pl),
+	                 H1C_EMSNSYNTAX);
+	assert_int_equal(msnp_command("MSG\r\n", 5, payload_in, NULL, 100, &ll, &pl),
+	                 H1C_EMSNSYNTAX);
+	/* Longer than allowed. */
+	assert_int_equal(msnp_command("MSG a b 101\r\n", 13, payload_in, NULL, 100, &ll, &pl),
+	                 H1C_EMSNPAYLOAD);
+	/* An empty line, or a control byte in the name. */
+	assert_int_equal(msnp_command("\r\n", 2, payload_in, NULL, 100, &ll, &pl), H1C_EMSNSYNTAX);
+	assert_int_equal(msnp_command("M\001G 1\r\n", 7, payload_in, NULL, 100, &ll, &pl),
+	                 H1C_EMSNSYNTAX);
+	/* An extra payload command from the application's table. */
+	{
+		static const char *const extra[] = {"XYZ", NULL};
+		assert_int_equal(msnp_command("XYZ 2\r\nab", 9, payload_in, extra, 100, &ll, &pl), 1);
+		assert_int_equal(pl, 2);
+		assert_int_equal(msnp_command("XYZ 2\r\nab", 9, payload_in, NULL, 100, &ll, &pl), 1);
+		assert_int_equal(pl, 0);
+	}
+	/* Incomplete: no line end yet, or payload short. */
+	assert_int_equal(msnp_command("VER 1", 5, payload_in, NULL, 100, &ll, &pl), 0);
+	assert_int_equal(msnp_command("NOT 5\r\nab", 9, payload_in, NULL, 100, &ll, &pl), 0);
+}
+
+static void test_send_checks(void **state)
+{
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.gateway = "127.0.0.1:1";
+	s = h1c_msngw_open(c, &o, NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(h1c_msngw_send(s, "PNG\r\n", 5), H1C_EMSNPNG);
+	assert_int_equal(h1c_msngw_send(s, "VER 1 MSNP12\r\nCVR 2\r\n", 21), H1C_EMSNSYNTAX);
+	assert_int_equal(h1c_msngw_send(s, "MSG 3 N 4\r\nab", 13), H1C_EMSNSYNTAX);
+	assert_int_equal(h1c_msngw_send(s, "MSG 3 N 2\r\nab", 13), 0);
+	assert_int_equal(h1c_msngw_send(s, "VER 1 MSNP12", 12), H1C_EMSNSYNTAX);
+	assert_int_equal(h1c_msngw_command_len(s, "MSG 3 N 2\r\nabVER", 16), 13);
+	assert_int_equal(h1c_msngw_command_len(s, "MSG 3 N 2\r\na", 12), 0);
+	/* A switchboard needs its address; the server is NS or SB. */
+	o.server = "SB";
+	assert_null(h1c_msngw_open(c, &o, NULL, NULL));
+	o.server = "XX";
+	o.ip = "1.2.3.4";
+	assert_null(h1c_msngw_open(c, &o, NULL, NULL));
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+}
+
+/* ---- sessions against the emulator --------------------------------------------- */
+
+static char emu_path[4096];
+static pid_t running; /* stopped by the teardown when a test fails early */
+
+struct emu {
+	pid_t pid;
+	int port;
+	char log[64];
+};
+
+static void emu_start(struct emu *e, const char *mode1, const char *mode2)
+{
+	int pfd[2], fd, n = 0;
+	const char *argv[8];
+	char line[64];
+	ssize_t got = 0;
+
+	strcpy(e->log, "/tmp/h1c-msngw-XXXXXX");
+	fd = mkstemp(e->log);
+	assert_true(fd >= 0);
+	close(fd);
+	argv[n++] = emu_path;
+	argv[n++] = "--log";
+	argv[n++] = e->log;
+	if (mode1)
+		argv[n++] = mode1;
+	if (mode2)
+		argv[n++] = mode2;
+	argv[n] = NULL;
+	assert_int_equal(pipe(pfd), 0);
+	e->pid = fork();
+	if (e->pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execv(emu_path, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	running = e->pid;
+	while (got < (ssize_t)sizeof(line) - 1) {
+		ssize_t r = read(pfd[0], line + got, sizeof(line) - 1 - (size_t)got);
+		if (r <= 0)
+			break;
+		got += r;
+		if (memchr(line, '\n', (size_t)got))
+			break;
+	}
+	close(pfd[0]);
+	line[got > 0 ? got : 0] = '\0';
+	assert_int_equal(sscanf(line, "port %d", &e->port), 1);
+}
+
+static int stop_running(void **state)
+{
+	(void)state;
+	if (running) {
+		kill(running, SIGTERM);
+		waitpid(running, NULL, 0);
+		running = 0;
+	}
+	return 0;
+}
+
+static void emu_stop(struct emu *e)
+{
+	running = 0;
+	kill(e->pid, SIGTERM);
+	waitpid(e->pid, NULL, 0);
+	unlink(e->log);
+}
+
+static int emu_count(const struct emu *e, const char *a, const char *b)
+{
+	FILE *f = fopen(e->log, "r");
+	char line[1024];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* What a session received. */
+struct rec {
+	char text[65536];
+	size_t len;
+	size_t payload_total;
+	int ended, err, unsure;
+	char sb_addr[64];
+};
+
+static void on_command(void *user, const char *line, size_t ll, const char *payload, size_t pl)
+{
+	struct rec *r = user;
+
+	if (r->len + ll + pl < sizeof(r->text)) {
+		memcpy(r->text + r->len, line, ll);
+		memcpy(r->text + r->len + ll, payload, pl);
+		r->len += ll + pl;
+		r->text[r->len] = '\0';
+	}
+	r->payload_total += pl;
+	/* XFR 6 SB 127.0.0.1:1863 CKI ...: where the switchboard is. */
+	if (ll > 4 && memcmp(line, "XFR", 3) == 0)
+		sscanf(line, "XFR %*s SB %63s", r->sb_addr);
+}
+
+static void on_unsure(void *user, const char *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	((struct rec *)user)->unsure++;
+}
+
+static void on_end(void *user, int err)
+{
+	struct rec *r = user;
+
+	r->ended++;
+	r->err = err;
+}
+
+static const struct h1c_msngw_callbacks rcb = {on_command, on_unsure, on_end};
+
+static void send_all(struct h1c_msngw *s, const char *const *cmds)
+{
+	for (; *cmds; cmds++)
+		assert_int_equal(h1c_msngw_send(s, *cmds, strlen(*cmds)), 0);
+}
+
+static const char *const ns_login[] = {
+	"VER 1 MSNP12 CVR0\r\n",
+	"CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs user@example.com\r\n",
+	"USR 3 TWN I user@example.com\r\n",
+	"USR 4 TWN S t=ticket\r\n",
+	"CHG 5 NLN 0\r\n",
+	"XFR 6 SB\r\n",
+	NULL,
+};
+
+/* Runs the client until every session in r[0..n) ended (60 s at most). */
+static void run_until_ended(struct h1c_client *c, struct rec *r, int n)
+{
+	int i, all;
+	int rounds = 0;
+
+	do {
+		h1c_client_run(c, 100);
+		for (all = 1, i = 0; i < n; i++)
+			all = all && r[i].ended;
+	} while (!all && ++rounds < 600);
+	for (i = 0; i < n; i++)
+		assert_int_equal(r[i].ended, 1);
+}
+
+/* A login-shaped NS session, an XFR, and a switchboard session running at
+ * the same time on the same client; both closed with OUT. */
+static void session_pair(const char *mode1, const char *mode2, int batch)
+{
+	static struct rec r[2];
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *ns, *sb = NULL;
+	char gw[64];
+	static const char msg[] = "MSG 3 N 19\r\nMIME-Version: 1.0\r\n";
+	int rounds = 0;
+
+	memset(r, 0, sizeof(r));
+	emu_start(&e, mode1, mode2);
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
+	memset(&o, 0, sizeof(o));
+	o.gateway = gw;
+	o.poll_ms = 50;
+	o.batch = batch;
+	ns = h1c_msngw_open(c, &o, &rcb, &r[0]);
+	assert_non_null(ns);
+	send_all(ns, ns_login);
+	/* Drive until the XFR answer names a switchboard. */
+	while (!r[0].sb_addr[0] && !r[0].ended && rounds++ < 600)
+		h1c_client_run(c, 100);
+	assert_true(r[0].sb_addr[0] != '\0');
+	o.server = "SB";
+	o.ip = r[0].sb_addr; /* host:port; the module drops the port */
+	sb = h1c_msngw_open(c, &o, &rcb, &r[1]);
+	assert_non_null(sb);
+	assert_int_equal(h1c_msngw_send(sb, "USR 1 user@example.com 17262740.1050826919.32308\r\n",
+	                                50),
+	                 0);
+	assert_int_equal(h1c_msngw_send(sb, "CAL 2 buddy@example.com\r\n", 25), 0);
+	assert_int_equal(h1c_msngw_send(sb, msg, sizeof(msg) - 1), 0);
+	/* Let the switchboard's buddy answer through polls, then close both. */
+	rounds = 0;
+	while (!strstr(r[1].text, "MSG buddy@example.com") && rounds++ < 600)
+		h1c_client_run(c, 100);
+	assert_non_null(strstr(r[1].text, "MSG buddy@example.com Buddy 19\r\n"));
+	assert_int_equal(h1c_msngw_close(sb), 0);
+	assert_int_equal(h1c_msngw_close(ns), 0);
+	run_until_ended(c, r, 2);
+	assert_int_equal(r[0].err, 0);
+	assert_int_equal(r[1].err, 0);
+	/* What the NS said, in order, commands whole. */
+	assert_non_null(strstr(r[0].text, "VER 1 MSNP12 CVR0\r\n"));
+	assert_non_null(strstr(r[0].text, "USR 4 OK user@example.com 1 0\r\n"));
+	assert_non_null(strstr(r[0].text, "ILN 0 NLN buddy@example.com"));
+	assert_non_null(strstr(r[0].text, "OUT\r\n"));
+	assert_true(strstr(r[0].text, "VER 1") < strstr(r[0].text, "XFR 6 SB"));
+	assert_non_null(strstr(r[1].text, "CAL 2 RINGING"));
+	assert_non_null(strstr(r[1].text, "JOI buddy@example.com"));
+	if (mode1 && strcmp(mode1, "--big") == 0)
+		assert_true(r[0].payload_total >= 40000);
+	/* The emulator never saw two requests at once on a session, nor a
+	 * stale id, and both sessions were opened and closed once. */
+	assert_int_equal(emu_count(&e, "reject", NULL), 0);
+	assert_int_equal(emu_count(&e, "action=open", "server=NS"), 1);
+	assert_int_equal(emu_count(&e, "action=open", "server=SB"), 1);
+	assert_int_equal(emu_count(&e, "action=poll", NULL) > 0, 1);
+	if (mode1 && strcmp(mode1, "--gwip-other") == 0)
+		assert_true(emu_count(&e, "v6=1", NULL) > 0);
+	assert_non_null(h1c_msngw_session_id(ns));
+	h1c_msngw_free(ns);
+	h1c_msngw_free(sb);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
+static void test_session_plain(void **state)
+{
+	(void)state;
+	session_pair(NULL, NULL, 0);
+}
+
+static void test_session_batched(void **state)
+{
+	(void)state;
+	session_pair(NULL, NULL, 1);
+}
+
+static void test_session_gwip_other(void **state)
+{
+	(void)state;
+	session_pair("--gwip-other", NULL, 0);
+}
+
+static void test_session_split(void **state)
+{
+	(void)state;
+	session_pair("--split", NULL, 0);
+}
+
+static void test_session_big(void **state)
+{
+	(void)state;
+	session_pair("--big", "--split", 0);
+}
+
+static void test_session_delay(void **state)
+{
+	(void)state;
+	session_pair("--delay", "150", 0);
+}
+
+static void test_session_http10(void **state)
+{
+	(void)state;
+	session_pair("--http10", NULL, 0);
+}
+
+static void test_session_continue(void **state)
+{
+	(void)state;
+	session_pair("--continue", NULL, 0);
+}
+
+/* A gateway that answers with an HTTP error ends the session with the
+ * status and reason readable. */
+static void test_session_http_error(void **state)
+{
+	struct rec r;
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	const char *reason;
+	char gw[64];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	emu_start(&e, NULL, NULL);
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
+	memset(&o, 0, sizeof(o));
+	o.gateway = gw;
+	o.server = "SB";
+	o.ip = "127.0.0.1:1863";
+	s = h1c_msngw_open(c, &o, &rcb, &r);
+	assert_non_null(s);
+	/* Wait for the open's answer with nothing outstanding, then make the
+	 * id stale, as an expired session's would be: the emulator answers 400. */
+	{
+		int rounds = 0;
+		while (!(s->opened && s->req == REQ_NONE) && rounds++ < 600)
+			h1c_client_run(c, 10);
+	}
+	assert_non_null(h1c_msngw_session_id(s));
+	{
+		char *dot = strchr(s->sid, '.');
+		assert_non_null(dot);
+		dot[1] = '9';
+		dot[2] = '\0';
+	}
+	assert_int_equal(h1c_msngw_send(s, "CAL 2 buddy@example.com\r\n", 25), 0);
+	run_until_ended(c, &r, 1);
+	assert_int_equal(r.err, H1C_EMSNHTTP);
+	assert_int_equal(h1c_msngw_http_status(s, &reason), 400);
+	assert_string_equal(reason, "Bad Request");
+	assert_int_equal(h1c_msngw_send(s, "OUT\r\n", 5), H1C_EMSNCLOSED);
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_forms),
+		cmocka_unit_test(test_split_every_point),
+		cmocka_unit_test(test_split_faults),
+		cmocka_unit_test(test_send_checks),
+		cmocka_unit_test_teardown(test_session_plain, stop_running),
+		cmocka_unit_test_teardown(test_session_batched, stop_running),
+		cmocka_unit_test_teardown(test_session_gwip_other, stop_running),
+		cmocka_unit_test_teardown(test_session_split, stop_running),
+		cmocka_unit_test_teardown(test_session_big, stop_running),
+		cmocka_unit_test_teardown(test_session_delay, stop_running),
+		cmocka_unit_test_teardown(test_session_http10, stop_running),
+		cmocka_unit_test_teardown(test_session_continue, stop_running),
+		cmocka_unit_test_teardown(test_session_http_error, stop_running),
+	};
+	const char *slash = strrchr(argv[0], '/');
+
+	(void)argc;
+	snprintf(emu_path, sizeof(emu_path), "%.*s/../msngw-emu", slash ? (int)(slash - argv[0]) : 1,
+	         slash ? argv[0] : ".");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
