@@ -139,6 +139,7 @@ int main(int argc, char **argv)
 			left = eof_at + timeout - now;
 			if (left <= 0) {
 				fprintf(stderr, "msn-gateway: timed out waiting for the session to close\n");
+				free(in);
 				h1c_msngw_free(st.s);
 				h1c_client_free(c);
 				return 1;

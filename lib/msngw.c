@@ -421,7 +421,8 @@ static void kick(struct h1c_msngw *s)
 		session_end(s, H1C_ENOMEM);
 		return;
 	}
-	memcpy(s->body, s->q, take);
+	if (take)
+		memcpy(s->body, s->q, take);
 	s->body_len = take;
 	if (take) {
 		size_t i;

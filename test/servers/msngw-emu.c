@@ -320,15 +320,22 @@ static int handle(struct conn *c)
 			goto done;
 		}
 	}
-	logline("request action=%s sid=%u.%u server=%s body=%zu concurrent=0 v6=%d\n",
-	        action[0] ? action : "send", s->major, s->minor, s->sb ? "SB" : "NS", cl, c->v6);
-	closing = serve(s, c->in + head_len, cl, &ans, &ans_len);
-	/* What was queued for later goes out now, after the direct answers. */
-	if (s->async_len && !closing) {
-		append(&ans, &ans_len, s->async, s->async_len);
-		free(s->async);
+	logline("request action=%s sid=%u.%u server=%s body=%zu concurrent=0 v6=%d first=%.*s\n",
+	        action[0] ? action : "send", s->major, s->minor, s->sb ? "SB" : "NS", cl, c->v6,
+	        (int)strcspn(c->in + head_len, "\r\n") < (int)cl ? (int)strcspn(c->in + head_len, "\r\n")
+	                                                       : (int)cl,
+	        c->in + head_len);
+	{
+		/* What was queued before this request goes out now, after the
+		 * direct answers; what this request queues waits for the next. */
+		char *earlier = s->async;
+		size_t earlier_len = s->async_len;
 		s->async = NULL;
 		s->async_len = 0;
+		closing = serve(s, c->in + head_len, cl, &ans, &ans_len);
+		if (earlier_len && !closing)
+			append(&ans, &ans_len, earlier, earlier_len);
+		free(earlier);
 	}
 	/* --split: hold back the second half, to come with the next response. */
 	{

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ static void origin_start(struct origin *o, ...)
 	o->pid = fork();
 	assert_true(o->pid >= 0);
 	if (o->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* dies with the test, even a crashed one */
 		dup2(pfd[1], 1);
 		close(pfd[0]);
 		execv(origin_path, (char *const *)argv);

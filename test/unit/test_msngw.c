@@ -17,6 +17,7 @@
 #include "../../lib/msngw.c"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -216,6 +217,7 @@ static void emu_start(struct emu *e, const char *mode1, const char *mode2)
 	assert_int_equal(pipe(pfd), 0);
 	e->pid = fork();
 	if (e->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* dies with the test, even a crashed one */
 		dup2(pfd[1], 1);
 		close(pfd[0]);
 		execv(emu_path, (char *const *)argv);
@@ -383,6 +385,9 @@ static void session_pair(const char *mode1, const char *mode2, int batch)
 	while (!strstr(r[1].text, "MSG buddy@example.com") && rounds++ < 600)
 		h1c_client_run(c, 100);
 	assert_non_null(strstr(r[1].text, "MSG buddy@example.com Buddy 19\r\n"));
+	if (r[0].ended || r[1].ended)
+		fail_msg("a session ended early: NS %s, SB %s (HTTP %d)", h1c_strerror(r[0].err),
+		         h1c_strerror(r[1].err), h1c_msngw_http_status(r[1].ended ? sb : ns, NULL));
 	assert_int_equal(h1c_msngw_close(sb), 0);
 	assert_int_equal(h1c_msngw_close(ns), 0);
 	run_until_ended(c, r, 2);
