@@ -378,6 +378,7 @@ static int handle(struct conn *c)
 done:
 	memmove(c->in, c->in + total, c->in_len - total);
 	c->in_len -= total;
+	c->in[c->in_len] = '\0';
 	return 1;
 }
 
@@ -506,12 +507,15 @@ int main(int argc, char **argv)
 					drop_conn(idx[k]);
 					continue;
 				}
-				if (c->in_len + (size_t)r > c->in_cap) {
-					c->in_cap = (c->in_len + (size_t)r) * 2;
+				if (c->in_len + (size_t)r + 1 > c->in_cap) {
+					c->in_cap = (c->in_len + (size_t)r + 1) * 2;
 					c->in = realloc(c->in, c->in_cap);
+					if (!c->in)
+						abort();
 				}
 				memcpy(c->in + c->in_len, buf, (size_t)r);
 				c->in_len += (size_t)r;
+				c->in[c->in_len] = '\0'; /* the string functions below stop here */
 			}
 			while (handle(c))
 				;
