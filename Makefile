@@ -6,6 +6,8 @@
 #   make sanitize        the tests under AddressSanitizer + UBSan
 #   make fuzz FUZZ_SECONDS=N   libFuzzer targets (clang)
 #   make lint            cppcheck and clang-tidy, findings fail
+#   make valgrind        the unit tests under valgrind (errors and leaks fail)
+#   make coverage        line and branch coverage of lib/ (gcovr)
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser,
 #                        then end to end against libcurl, a raw-socket floor and wrk
 #                        (bench-parse, bench-e2e E2E_REQUESTS=N to run one)
@@ -55,7 +57,7 @@ endif
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
-        uninstall clean unit-tests lint optional-examples
+        uninstall clean unit-tests lint optional-examples valgrind coverage
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
@@ -137,9 +139,34 @@ sanitize:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh test/run-tests $(SAN_B) $(UNIT_TESTS:$(B)/%=$(SAN_B)/%)
 
+# The unit tests (which start the project's servers) under valgrind: any
+# error or definite leak fails.
+valgrind: all unit-tests
+	@for t in $(UNIT_TESTS); do \
+		echo "== valgrind $$t"; \
+		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			$$t > $(B)/valgrind.log 2>&1 || { cat $(B)/valgrind.log; exit 1; }; \
+		grep -E "PASSED|FAILED" $(B)/valgrind.log | tail -2; \
+	done
+
+# Line and branch coverage of lib/ (gcovr) over the unit and integration tests.
+COV_B = build/cov
+coverage:
+	@sh test/install-deps gcovr
+	rm -rf $(COV_B)
+	$(MAKE) B=$(COV_B) CFLAGS="--coverage -O0" LDFLAGS="--coverage" all unit-tests
+	EXAMPLE_FLAGS="--coverage" sh test/run-tests $(COV_B) $(UNIT_TESTS:$(B)/%=$(COV_B)/%) \
+		> $(COV_B)/tests.log 2>&1 || { grep -E "^FAIL|failing" $(COV_B)/tests.log; exit 1; }
+	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches \
+		> $(COV_B)/lines.txt
+	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches -b \
+		> $(COV_B)/branches.txt
+	@sed -n '/^File/,$$p' $(COV_B)/lines.txt | cut -c1-70
+	@sed -n '/^File/,$$p' $(COV_B)/branches.txt | cut -c1-70
+
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time \
-       libevent-dev
+       libevent-dev valgrind
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
              pkg-config python3
 deps:
@@ -165,11 +192,14 @@ lint:
 # ---- fuzzing ----------------------------------------------------------------
 
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS = decode conn
+FUZZ_TARGETS = decode conn url
+ifeq ($(WITH_MSNGW),1)
+FUZZ_TARGETS += msngw
+endif
 $(B)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(LIB_SRC) lib/internal.h include/h1c.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib $(FUZZ_FLAGS) \
-		$< $(LIB_SRC) -o $@
+		$< $(filter-out lib/msngw.c,$(LIB_SRC)) -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \

@@ -292,8 +292,12 @@ static void on_command(void *user, const char *line, size_t ll, const char *payl
 	}
 	r->payload_total += pl;
 	/* XFR 6 SB 127.0.0.1:1863 CKI ...: where the switchboard is. */
-	if (ll > 4 && memcmp(line, "XFR", 3) == 0)
-		sscanf(line, "XFR %*s SB %63s", r->sb_addr);
+	if (ll > 4 && ll < 200 && memcmp(line, "XFR", 3) == 0) {
+		char copy[200]; /* the line is a view, not a string */
+		memcpy(copy, line, ll);
+		copy[ll] = '\0';
+		sscanf(copy, "XFR %*s SB %63s", r->sb_addr);
+	}
 }
 
 static void on_unsure(void *user, const char *data, size_t len)
