@@ -807,6 +807,123 @@ static void test_callback_body_replay(void **state)
 	origin_stop(&o);
 }
 
+
+/* ---- allocation failures ---------------------------------------------------------- */
+
+static long fail_at, alloc_no, live_blocks;
+
+static void *f_malloc(void *u, size_t n)
+{
+	(void)u;
+	if (++alloc_no == fail_at)
+		return NULL;
+	live_blocks++;
+	return malloc(n);
+}
+
+static void *f_realloc(void *u, void *p, size_t n)
+{
+	void *q;
+
+	(void)u;
+	if (++alloc_no == fail_at)
+		return NULL;
+	q = realloc(p, n);
+	if (q && !p)
+		live_blocks++;
+	return q;
+}
+
+static void f_free(void *u, void *p)
+{
+	(void)u;
+	if (p)
+		live_blocks--;
+	free(p);
+}
+
+/* Fails the 1st, 2nd, ... allocation in turn while a client makes pipelined
+ * requests and a blocking fetch: every run ends each accepted request exactly
+ * once (a response or an error), frees everything, and crashes nowhere. */
+static void test_allocation_failures(void **state)
+{
+	struct h1c_allocator al = {f_malloc, f_realloc, f_free, NULL};
+	struct origin o;
+	long clean = 0;
+
+	(void)state;
+	origin_start(&o, NULL);
+	for (fail_at = 0;; fail_at++) {
+		struct h1c_client_options co;
+		struct h1c_client *c;
+		struct job j[6];
+		long long ids[6];
+		struct h1c_request rq;
+		struct h1c_result res;
+		char url[128];
+		int i, failed = 0;
+
+		memset(&co, 0, sizeof(co));
+		co.alloc = &al;
+		co.pipeline_depth = 4;
+		alloc_no = 0;
+		live_blocks = 0;
+		memset(j, 0, sizeof(j));
+		c = h1c_client_new(&co);
+		if (!c) {
+			assert_int_equal(live_blocks, 0);
+			continue;
+		}
+		for (i = 0; i < 6; i++) {
+			char path[128];
+			struct h1c_request r;
+			snprintf(path, sizeof(path), "%s/chunked/%d", o.base, 10 + i);
+			memset(&r, 0, sizeof(r));
+			r.url = path;
+			ids[i] = h1c_client_request(c, &r, &cbs, &j[i]);
+			if (ids[i] < 0) {
+				assert_int_equal(ids[i], H1C_ENOMEM);
+				j[i].ended = 1; /* refused: no callback may come */
+				j[i].err = -1000;
+			}
+		}
+		{
+			/* A failed allocation of the loop itself is reported, and
+			 * the loop can be run again. */
+			int rc, tries = 0;
+			while ((rc = h1c_client_run(c, 60000)) != 0 && tries++ < 3)
+				assert_int_equal(rc, H1C_ENOMEM);
+			assert_int_equal(rc, 0);
+		}
+		for (i = 0; i < 6; i++) {
+			assert_int_equal(j[i].ended, 1);
+			if (j[i].err)
+				failed++;
+			else
+				assert_true(chunked_ok(&j[i], 10 + (size_t)i, 1));
+		}
+		snprintf(url, sizeof(url), "%s/bytes/7", o.base);
+		memset(&rq, 0, sizeof(rq));
+		rq.url = url;
+		if (h1c_client_fetch(c, &rq, &res) == 0) {
+			assert_int_equal(res.body_len, 7);
+			h1c_result_free(&res);
+		} else {
+			failed++;
+		}
+		h1c_client_free(c);
+		assert_int_equal(live_blocks, 0);
+		if (fail_at == 0)
+			clean = alloc_no; /* allocations of a run where none fails */
+		else if (fail_at > clean)
+			break;
+		(void)failed;
+	}
+	assert_true(clean > 10);
+	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
+	origin_stop(&o);
+}
+
 /* ---- an outside loop through the hooks (epoll) --------------------------------- */
 
 struct eloop {
@@ -954,6 +1071,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),
 		cmocka_unit_test_teardown(test_allocator_hooks, stop_all),
 		cmocka_unit_test_teardown(test_callback_body_replay, stop_all),
+		cmocka_unit_test_teardown(test_allocation_failures, stop_all),
 		cmocka_unit_test_teardown(test_outside_loop, stop_all),
 		cmocka_unit_test_teardown(test_thousand_connections, stop_all),
 	};
