@@ -5,7 +5,7 @@
 #   make deps            install (apt-get) what the tests need, if missing
 #   make sanitize        the tests under AddressSanitizer + UBSan
 #   make fuzz FUZZ_SECONDS=N   libFuzzer targets (clang)
-#   make lint            cppcheck and clang-tidy, findings fail
+#   make lint            cppcheck, clang-tidy and scan-build, findings fail
 #   make valgrind        the unit tests under valgrind (errors and leaks fail)
 #   make coverage        line and branch coverage of lib/ (gcovr)
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser,
@@ -188,6 +188,9 @@ lint:
 	clang-tidy --quiet -checks='$(TIDY_CHECKS)' -warnings-as-errors='*' \
 		lib/*.c examples/h1c-decode.c examples/h1c-get.c examples/io-counting.c \
 		examples/async-get.c examples/epoll-get.c examples/msn-gateway.c -- -std=c11 -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L
+	rm -rf build/scan
+	scan-build --status-bugs -o build/scan/report $(MAKE) -s B=build/scan \
+		build/scan/libh1c.a build/scan/h1c-get build/scan/h1c-decode build/scan/msn-gateway
 
 # ---- fuzzing ----------------------------------------------------------------
 
