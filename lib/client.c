@@ -135,8 +135,9 @@ struct h1c_client {
 	size_t fds_cap;
 	struct h1c_loop loop;
 	int has_loop, timer_reported;
-	struct pollfd *pfd;
-	size_t pfd_cap;
+	struct pollfd *pfd;      /* run_loop's poll array ... */
+	struct h1c_watch *wv;    /* ... and the watches it is made from */
+	size_t pfd_cap;          /* entries in each */
 	struct h1c__timer *timers; /* armed module timers */
 	unsigned ntimers;
 	int busy;
@@ -1047,17 +1048,7 @@ static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 {
 	struct pool *p = x->pool;
 
-	p->ndial--;
-	p->nconns--;
-	c->nconns--;
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		c->conns = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	h1c__conn_free(&x->conn);
-	h1c__free(c->al, x);
+	cx_destroy(c, x); /* still CX_DIAL; freeing a finished dial is a no-op */
 	pool_fail(c, p, err);
 }
 
@@ -1068,8 +1059,17 @@ static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
 {
 	int fd = -1, err = h1c__dial_step(&x->dial, h1c__now_ms(), ready_fd, &fd);
 
-	if (err == H1C_EWANTWRITE)
+	if (err == H1C_EWANTWRITE) {
+		/* The live attempts' descriptors lead back to x (the dial's
+		 * on_close hook forgets each as it closes). */
+		size_t i;
+		for (i = 0; i < x->dial.live; i++) {
+			struct fdent *f = fdent(c, x->dial.fds[i]);
+			if (f)
+				f->cx = x;
+		}
 		return 0;
+	}
 	if (err == 0)
 		err = cx_connected(c, x, fd);
 	if (err)
@@ -1423,13 +1423,8 @@ static void sync_loop(struct h1c_client *c)
 	for (x = c->conns; x; x = x->next) {
 		if (x->state == CX_DIAL) {
 			size_t i;
-			for (i = 0; i < x->dial.live; i++) {
-				struct fdent *f = fdent(c, x->dial.fds[i]);
-				if (f) {
-					f->cx = x;
-					watch(c, x->dial.fds[i], H1C_WRITE);
-				}
-			}
+			for (i = 0; i < x->dial.live; i++)
+				watch(c, x->dial.fds[i], H1C_WRITE);
 		} else {
 			watch(c, x->fd, cx_wants(x));
 		}
@@ -1471,21 +1466,8 @@ static void ready(struct h1c_client *c, int fd, unsigned events)
 {
 	struct cx *x;
 
-	if (fd < 0 || (size_t)fd >= c->fds_cap || !(x = c->fds[fd].cx)) {
-		/* A dial's attempt not yet in the table. */
-		for (x = c->conns; x; x = x->next) {
-			size_t i;
-			if (x->state != CX_DIAL)
-				continue;
-			for (i = 0; i < x->dial.live; i++)
-				if (x->dial.fds[i] == fd)
-					break;
-			if (i < x->dial.live)
-				break;
-		}
-		if (!x)
-			return;
-	}
+	if (fd < 0 || (size_t)fd >= c->fds_cap || !(x = c->fds[fd].cx))
+		return;
 	if (x->state == CX_DIAL) {
 		cx_dial(c, x, fd);
 		return;
@@ -1584,33 +1566,27 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 
 		if (!pending_work(c) || (stop && *stop))
 			return pending_work(c);
-		n = h1c_client_watches(c, NULL, 0);
+		/* The sockets, as an outside loop would get them, then as poll's. */
+		n = h1c_client_watches(c, c->wv, c->pfd_cap);
 		if (n > c->pfd_cap) {
 			size_t cap = n * 2;
 			struct pollfd *pf = h1c__realloc(c->al, c->pfd, cap * sizeof(*pf));
+			struct h1c_watch *wv;
 			if (!pf)
 				return H1C_ENOMEM;
 			c->pfd = pf;
+			wv = h1c__realloc(c->al, c->wv, cap * sizeof(*wv));
+			if (!wv)
+				return H1C_ENOMEM;
+			c->wv = wv;
 			c->pfd_cap = cap;
+			n = h1c_client_watches(c, c->wv, c->pfd_cap);
 		}
-		{
-			const struct cx *x;
-			n = 0;
-			for (x = c->conns; x; x = x->next) {
-				if (x->state == CX_DIAL) {
-					for (i = 0; i < x->dial.live; i++, n++) {
-						c->pfd[n].fd = x->dial.fds[i];
-						c->pfd[n].events = POLLOUT;
-						c->pfd[n].revents = 0;
-					}
-					continue;
-				}
-				c->pfd[n].fd = x->fd;
-				c->pfd[n].events = (short)((cx_wants(x) & H1C_WRITE) ? POLLIN | POLLOUT
-				                                                      : POLLIN);
-				c->pfd[n].revents = 0;
-				n++;
-			}
+		for (i = 0; i < n; i++) {
+			c->pfd[i].fd = c->wv[i].fd;
+			c->pfd[i].events = (short)(((c->wv[i].events & H1C_READ) ? POLLIN : 0) |
+			                           ((c->wv[i].events & H1C_WRITE) ? POLLOUT : 0));
+			c->pfd[i].revents = 0;
 		}
 		wait = h1c_client_timeout(c);
 		now = h1c__now_ms();
@@ -1736,6 +1712,7 @@ void h1c_client_free(struct h1c_client *c)
 	}
 	h1c__free(al, c->fds);
 	h1c__free(al, c->pfd);
+	h1c__free(al, c->wv);
 	h1c__free(al, c);
 }
 

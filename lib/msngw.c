@@ -220,6 +220,38 @@ static void *grow(const struct h1c_allocator *al, void *p, size_t *cap, size_t n
 	return q;
 }
 
+/* Queues one command's bytes at the back, or at the front (a send that
+ * never left goes first again). Returns 0 or H1C_ENOMEM, the queue then as
+ * it was. */
+static int queue_put(struct h1c_msngw *s, const char *data, size_t len, int front)
+{
+	char *q = grow(s->al, s->q, &s->q_cap, s->q_len + len, 1);
+	size_t *cuts, i;
+
+	if (!q)
+		return H1C_ENOMEM;
+	s->q = q;
+	cuts = grow(s->al, s->cuts, &s->cuts_cap, s->n_cuts + 1, sizeof(size_t));
+	if (!cuts)
+		return H1C_ENOMEM;
+	s->cuts = cuts;
+	if (!front) {
+		memcpy(s->q + s->q_len, data, len);
+		s->q_len += len;
+		s->cuts[s->n_cuts++] = s->q_len;
+		return 0;
+	}
+	memmove(s->q + len, s->q, s->q_len);
+	memcpy(s->q, data, len);
+	s->q_len += len;
+	for (i = 0; i < s->n_cuts; i++)
+		s->cuts[i] += len;
+	memmove(s->cuts + 1, s->cuts, s->n_cuts * sizeof(size_t));
+	s->cuts[0] = len;
+	s->n_cuts++;
+	return 0;
+}
+
 /* Ends the session once: on_end with err (0: closed by the server). */
 static void session_end(struct h1c_msngw *s, int err)
 {
@@ -281,11 +313,14 @@ static int gw_data(void *user, const char *data, size_t len)
 
 	if (s->end_pending && s->end_err)
 		return 0; /* an error page, not MSNP */
-	s->in = grow(s->al, s->in, &s->in_cap, s->in_len + len, 1);
-	if (!s->in) {
-		s->end_pending = 1;
-		s->end_err = H1C_ENOMEM;
-		return 1;
+	{
+		char *in = grow(s->al, s->in, &s->in_cap, s->in_len + len, 1);
+		if (!in) {
+			s->end_pending = 1;
+			s->end_err = H1C_ENOMEM;
+			return 1;
+		}
+		s->in = in;
 	}
 	memcpy(s->in + s->in_len, data, len);
 	s->in_len += len;
@@ -336,23 +371,10 @@ static void gw_done(void *user, int err, unsigned flags)
 				s->cb.on_unsure(s->user, s->body, s->body_len);
 		} else if (kind == REQ_SEND && err == H1C_ENOTSENT) {
 			/* Never reached the gateway: send it again, first. */
-			size_t i;
-			char *q = grow(s->al, s->q, &s->q_cap, s->q_len + s->body_len, 1);
-			size_t *cuts = grow(s->al, s->cuts, &s->cuts_cap, s->n_cuts + 1, sizeof(size_t));
-			if (!q || !cuts) {
+			if (queue_put(s, s->body, s->body_len, 1) != 0) {
 				session_end(s, H1C_ENOMEM);
 				return;
 			}
-			s->q = q;
-			s->cuts = cuts;
-			memmove(s->q + s->body_len, s->q, s->q_len);
-			memcpy(s->q, s->body, s->body_len);
-			s->q_len += s->body_len;
-			for (i = 0; i < s->n_cuts; i++)
-				s->cuts[i] += s->body_len;
-			memmove(s->cuts + 1, s->cuts, s->n_cuts * sizeof(size_t));
-			s->cuts[0] = s->body_len;
-			s->n_cuts++;
 		} else {
 			s->http_status = 0;
 			snprintf(s->reason, sizeof(s->reason), "%s", h1c_strerror(err));
@@ -370,10 +392,10 @@ static const struct h1c_callbacks gw_callbacks = {NULL, gw_head, gw_data, NULL, 
 static void kick(struct h1c_msngw *s)
 {
 	struct h1c_request rq;
-	size_t take = 0, ncmd = 0;
-	char port[16] = "";
+	size_t take = 0, ncmd = 0, base;
 	long long id, now = h1c__now_ms();
-	int kind;
+	int kind, v6;
+	char *body;
 
 	if (s->ended || s->req != REQ_NONE)
 		return;
@@ -381,8 +403,6 @@ static void kick(struct h1c_msngw *s)
 		h1c_msngw_send(s, "OUT\r\n", 5);
 		s->out_queued = 1;
 	}
-	if (s->gw_port != 80)
-		snprintf(port, sizeof(port), ":%u", s->gw_port);
 	/* What goes in the body: one command, or all when batching. */
 	if (s->n_cuts) {
 		ncmd = s->batch ? s->n_cuts : 1;
@@ -390,37 +410,34 @@ static void kick(struct h1c_msngw *s)
 	}
 	if (!s->opened) {
 		kind = REQ_OPEN;
-		snprintf(s->url, sizeof(s->url),
-		         "http://%s%s%s%s/gateway/gateway.dll?Action=open&Server=%s&IP=%s",
-		         strchr(s->gw_host, ':') ? "[" : "", s->gw_host,
-		         strchr(s->gw_host, ':') ? "]" : "", port, s->server, s->ip);
 	} else if (take) {
 		kind = REQ_SEND;
-		snprintf(s->url, sizeof(s->url), "http://%s%s%s%s/gateway/gateway.dll?SessionID=%s",
-		         strchr(s->gw_host, ':') ? "[" : "", s->gw_host,
-		         strchr(s->gw_host, ':') ? "]" : "", port, s->sid);
+	} else if (now >= s->last_request + s->poll_ms) {
+		kind = REQ_POLL; /* idle for the interval */
 	} else {
-		/* Idle: poll when nothing has gone out for the interval. */
-		if (now >= s->last_request + s->poll_ms) {
-			kind = REQ_POLL;
-			snprintf(s->url, sizeof(s->url),
-			         "http://%s%s%s%s/gateway/gateway.dll?Action=poll&SessionID=%s",
-			         strchr(s->gw_host, ':') ? "[" : "", s->gw_host,
-			         strchr(s->gw_host, ':') ? "]" : "", port, s->sid);
-		} else {
-			long long at = s->last_request + s->poll_ms;
-			if (s->closing && s->close_deadline < at)
-				at = s->close_deadline;
-			h1c__timer_arm(s->c, &s->timer, at);
-			return;
-		}
+		long long at = s->last_request + s->poll_ms;
+		if (s->closing && s->close_deadline < at)
+			at = s->close_deadline;
+		h1c__timer_arm(s->c, &s->timer, at);
+		return;
 	}
+	/* The gateway (GW-IP may have moved it), then what this request is. */
+	v6 = strchr(s->gw_host, ':') != NULL;
+	base = (size_t)snprintf(s->url, sizeof(s->url), "http://%s%s%s:%u/gateway/gateway.dll?",
+	                        v6 ? "[" : "", s->gw_host, v6 ? "]" : "", s->gw_port);
+	if (kind == REQ_OPEN)
+		snprintf(s->url + base, sizeof(s->url) - base, "Action=open&Server=%s&IP=%s", s->server,
+		         s->ip);
+	else
+		snprintf(s->url + base, sizeof(s->url) - base, "%sSessionID=%s",
+		         kind == REQ_POLL ? "Action=poll&" : "", s->sid);
 	/* The body leaves the queue now; kept for on_unsure. */
-	s->body = grow(s->al, s->body, &s->body_cap, take + 1, 1);
-	if (!s->body) {
+	body = grow(s->al, s->body, &s->body_cap, take + 1, 1);
+	if (!body) {
 		session_end(s, H1C_ENOMEM);
 		return;
 	}
+	s->body = body;
 	if (take)
 		memcpy(s->body, s->q, take);
 	s->body_len = take;
@@ -573,20 +590,8 @@ int h1c_msngw_send(struct h1c_msngw *s, const char *data, size_t len)
 	if (line_len >= 3 && memcmp(data, "PNG", 3) == 0 &&
 	    (line_len == 3 || data[3] == ' ' || data[3] == '\r' || data[3] == '\n'))
 		return H1C_EMSNPNG;
-	{
-		char *q = grow(s->al, s->q, &s->q_cap, s->q_len + len, 1);
-		size_t *cuts;
-		if (!q)
-			return H1C_ENOMEM;
-		s->q = q;
-		cuts = grow(s->al, s->cuts, &s->cuts_cap, s->n_cuts + 1, sizeof(size_t));
-		if (!cuts)
-			return H1C_ENOMEM;
-		s->cuts = cuts;
-	}
-	memcpy(s->q + s->q_len, data, len);
-	s->q_len += len;
-	s->cuts[s->n_cuts++] = s->q_len;
+	if (queue_put(s, data, len, 0) != 0)
+		return H1C_ENOMEM;
 	if (s->opened && s->req == REQ_NONE)
 		h1c__timer_arm(s->c, &s->timer, h1c__now_ms()); /* send at the next turn */
 	return 0;

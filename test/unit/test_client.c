@@ -14,11 +14,11 @@
 #include <cmocka.h>
 
 #include "h1c.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +46,7 @@ struct origin {
 static void origin_start(struct origin *o, ...)
 {
 	const char *argv[32];
-	int n = 0, pfd[2], fd;
-	char line[64];
-	ssize_t got = 0;
+	int n = 0, fd;
 	va_list ap;
 
 	strcpy(o->log, "/tmp/h1c-origin-XXXXXX");
@@ -67,34 +65,12 @@ static void origin_start(struct origin *o, ...)
 	argv[n++] = "--log";
 	argv[n++] = o->log;
 	argv[n] = NULL;
-	assert_int_equal(pipe(pfd), 0);
-	o->pid = fork();
-	assert_true(o->pid >= 0);
-	if (o->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* dies with the test, even a crashed one */
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		execv(origin_path, (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
+	o->pid = spawn_server(argv, &o->port);
 	for (n = 0; n < 8; n++)
 		if (!running[n]) {
 			running[n] = o->pid;
 			break;
 		}
-	/* It prints "port N" once it listens. */
-	while (got < (ssize_t)sizeof(line) - 1) {
-		ssize_t r = read(pfd[0], line + got, sizeof(line) - 1 - (size_t)got);
-		if (r <= 0)
-			break;
-		got += r;
-		if (memchr(line, '\n', (size_t)got))
-			break;
-	}
-	close(pfd[0]);
-	line[got > 0 ? got : 0] = '\0';
-	assert_int_equal(sscanf(line, "port %d", &o->port), 1);
 	snprintf(o->base, sizeof(o->base), "http://127.0.0.1:%d", o->port);
 }
 

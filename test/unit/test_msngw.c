@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "../../lib/msngw.c"
+#include "spawn.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,10 +197,8 @@ struct emu {
 
 static void emu_start(struct emu *e, const char *mode1, const char *mode2)
 {
-	int pfd[2], fd, n = 0;
+	int fd, n = 0;
 	const char *argv[8];
-	char line[64];
-	ssize_t got = 0;
 
 	strcpy(e->log, "/tmp/h1c-msngw-XXXXXX");
 	fd = mkstemp(e->log);
@@ -214,28 +212,8 @@ static void emu_start(struct emu *e, const char *mode1, const char *mode2)
 	if (mode2)
 		argv[n++] = mode2;
 	argv[n] = NULL;
-	assert_int_equal(pipe(pfd), 0);
-	e->pid = fork();
-	if (e->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* dies with the test, even a crashed one */
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		execv(emu_path, (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
+	e->pid = spawn_server(argv, &e->port);
 	running = e->pid;
-	while (got < (ssize_t)sizeof(line) - 1) {
-		ssize_t r = read(pfd[0], line + got, sizeof(line) - 1 - (size_t)got);
-		if (r <= 0)
-			break;
-		got += r;
-		if (memchr(line, '\n', (size_t)got))
-			break;
-	}
-	close(pfd[0]);
-	line[got > 0 ? got : 0] = '\0';
-	assert_int_equal(sscanf(line, "port %d", &e->port), 1);
 }
 
 static int stop_running(void **state)

@@ -1,0 +1,50 @@
+/*
+ * spawn.h - starts one of the project's test servers (test/servers/) for a
+ * test: the server prints "port N" on stdout once it listens, and dies with
+ * the test, even a crashed one (PR_SET_PDEATHSIG). Linux only, as the
+ * tests that use it.
+ */
+#ifndef H1C_TEST_SPAWN_H
+#define H1C_TEST_SPAWN_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* Runs argv (argv[0] the server's path) and stores the port it listens on
+ * in *port. Returns the server's pid; asserts on failure. */
+static inline pid_t spawn_server(const char *const *argv, int *port)
+{
+	int pfd[2];
+	char line[64];
+	ssize_t got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < (ssize_t)sizeof(line) - 1) {
+		ssize_t r = read(pfd[0], line + got, sizeof(line) - 1 - (size_t)got);
+		if (r <= 0)
+			break;
+		got += r;
+		if (memchr(line, '\n', (size_t)got))
+			break;
+	}
+	close(pfd[0]);
+	line[got > 0 ? got : 0] = '\0';
+	assert_int_equal(sscanf(line, "port %d", port), 1);
+	return pid;
+}
+
+#endif
