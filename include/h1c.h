@@ -82,13 +82,14 @@ extern "C" {
 	X(H1C_EMSNCLOSED, -40, "MSN gateway session is closed")                  \
 	X(H1C_EMSNHTTP, -41, "MSN gateway answered with an HTTP error")          \
 	X(H1C_EMSNSESSION, -42, "MSN gateway answer without an X-MSN-Messenger session") \
-	X(H1C_EMSNPAYLOAD, -43, "MSNP payload longer than allowed")
+	X(H1C_EMSNPAYLOAD, -43, "MSNP payload longer than allowed")              \
+	X(H1C_ESLOW, -44, "response arrived slower than the minimum rate")
 
 enum h1c_error {
 #define H1C_ENUM_(name, num, msg) name = num,
 	H1C_ERRORS(H1C_ENUM_)
 #undef H1C_ENUM_
-	H1C_ELAST_ = -44
+	H1C_ELAST_ = -45
 };
 
 /* Returns a static, human-readable description of an H1C_E* code. */
@@ -422,6 +423,8 @@ struct h1c_allocator {
 #define H1C_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define H1C_DEFAULT_HEAD_TIMEOUT_MS 30000
 #define H1C_DEFAULT_IDLE_TIMEOUT_MS 30000
+#define H1C_DEFAULT_MIN_RATE 1             /* bytes per second */
+#define H1C_DEFAULT_RATE_WINDOW_MS 30000
 #define H1C_DEFAULT_KEEPALIVE_MS 60000
 #define H1C_DEFAULT_EXPECT_TIMEOUT_MS 1000
 #define H1C_DEFAULT_MAX_PER_ORIGIN 6
@@ -459,6 +462,13 @@ struct h1c_client_options {
 	                              after it broke a pipeline */
 	unsigned flags;            /* H1C_CLIENT_* */
 	const struct h1c_allocator *alloc; /* NULL: malloc, realloc, free */
+	/* From a final response head to its end (body, chunk framing and
+	 * trailers), at least min_rate bytes per second must arrive in every
+	 * window of rate_window_ms, or the request ends with H1C_ESLOW:
+	 * what cuts off a server trickling bytes just often enough to beat
+	 * idle_timeout_ms. min_rate 0: the default, < 0: no minimum. */
+	int min_rate;
+	int rate_window_ms;
 };
 
 /* Request flags. */

@@ -101,6 +101,9 @@ struct cx {
 	long long wait100_until;
 	long long last_io, idle_since;
 	long long head_since;     /* the head of the FIFO waits for its head since */
+	long long rate_since;     /* the current rate window began (0: no body
+	                             is arriving) */
+	unsigned long long rate_bytes; /* bytes read in that window */
 	unsigned long long queued, written; /* bytes of output, ever */
 	int pipeline_ok;          /* a HTTP/1.1 response showed persistence */
 	size_t read_want;         /* room asked for per read: grows while reads
@@ -759,7 +762,7 @@ static int cx_flush(struct h1c_client *c, struct cx *x)
 static int protocol_error(int err)
 {
 	return err != H1C_ETRUNCATED && err != H1C_EIO && err != H1C_ETIMEDOUT &&
-	       err != H1C_ECANCELED && err != H1C_ECALLBACK && err != H1C_ENOMEM;
+	       err != H1C_ESLOW && err != H1C_ECANCELED && err != H1C_ECALLBACK && err != H1C_ENOMEM;
 }
 
 /*
@@ -916,6 +919,8 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				break;
 			}
 			r->final_head = 1;
+			x->rate_since = h1c__now_ms();
+			x->rate_bytes = 0;
 			if (x->writing == r) {
 				/* A final status before the body went out: it will
 				 * not be sent, and since its length was announced the
@@ -945,6 +950,7 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 			if (rd->framing.flags & H1C_FRAMING_INTERIM)
 				break;
 			x->last_io = x->head_since = h1c__now_ms();
+			x->rate_since = 0;
 			if (response_end(c, x, r))
 				return 1;
 			break;
@@ -998,6 +1004,7 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 		if (n > 0) {
 			h1c__conn_filled(&x->conn, (size_t)n);
 			x->last_io = h1c__now_ms();
+			x->rate_bytes += (unsigned long long)n;
 			if (cx_events(c, x))
 				return 1;
 			if ((size_t)n < room)
@@ -1275,9 +1282,14 @@ static long long cx_deadline(const struct h1c_client *c, const struct cx *x)
 		/* From the request sent to its response's head, the head
 		 * timeout; then the longest silence between bytes. */
 		const struct rq *head = x->conn.q[x->conn.q_head].user;
+		long long when;
 		if (head && !head->final_head)
 			return x->head_since + c->o.head_timeout_ms;
-		return x->last_io + c->o.idle_timeout_ms;
+		when = x->last_io + c->o.idle_timeout_ms;
+		if (x->rate_since && c->o.min_rate > 0 &&
+		    x->rate_since + c->o.rate_window_ms < when)
+			when = x->rate_since + c->o.rate_window_ms;
+		return when;
 	}
 	return 0;
 }
@@ -1344,6 +1356,16 @@ again:
 			x->writing->body_state = BODY_SENDING;
 			x->last_io = now;
 			cx_flush(c, x);
+		} else if (x->conn.q_n && x->rate_since && c->o.min_rate > 0 &&
+		           now < x->last_io + c->o.idle_timeout_ms) {
+			/* A rate window ended: enough bytes start the next one. */
+			if (x->rate_bytes * 1000 <
+			    (unsigned long long)c->o.min_rate * (unsigned long long)c->o.rate_window_ms) {
+				cx_fail(c, x, H1C_ESLOW, x->conn.q[x->conn.q_head].user);
+			} else {
+				x->rate_since = now;
+				x->rate_bytes = 0;
+			}
 		} else {
 			cx_fail(c, x, H1C_ETIMEDOUT, x->conn.q[x->conn.q_head].user);
 		}
@@ -1652,6 +1674,10 @@ struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
 		c->o.head_timeout_ms = H1C_DEFAULT_HEAD_TIMEOUT_MS;
 	if (c->o.idle_timeout_ms <= 0)
 		c->o.idle_timeout_ms = H1C_DEFAULT_IDLE_TIMEOUT_MS;
+	if (c->o.min_rate == 0)
+		c->o.min_rate = H1C_DEFAULT_MIN_RATE;
+	if (c->o.rate_window_ms <= 0)
+		c->o.rate_window_ms = H1C_DEFAULT_RATE_WINDOW_MS;
 	if (c->o.keepalive_ms <= 0)
 		c->o.keepalive_ms = H1C_DEFAULT_KEEPALIVE_MS;
 	if (c->o.expect_timeout_ms <= 0)

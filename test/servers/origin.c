@@ -10,6 +10,7 @@
  * (requests served on it, this one included). Routes:
  *   /bytes/N              N bytes, Content-Length
  *   /chunked/N?size=S     N bytes in S-byte chunks, trailer X-Trailer: done
+ *                         (&trickle=M: the trailer section a byte every M ms)
  *   /status/CODE          that status (no body for 1xx, 204, 304)
  *   /echo                 the request body back
  *   /close                Connection: close, then closes
@@ -19,7 +20,10 @@
  *   /reject               413 at once, closing without reading the body
  *   /reset                half a body, then a TCP reset
  *   /short                Content-Length 100, 50 bytes, then close
- *   /trickle?ms=M         10 bytes, one every M ms
+ *   /trickle?ms=M[&n=N][&from=body]
+ *                         N bytes (10), the response sent a byte every M ms
+ *                         (with from=body, the head at once, then the body)
+ *   /interim?ms=M         102 Processing every M ms, never a final response
  *   /delay?ms=M           13 bytes, the whole response held back M ms
  *   /expect?mode=M        for Expect: 100-continue: normal (100, then 200 with
  *                         the body length), ignore (no 100), 417, early (413
@@ -66,6 +70,8 @@ struct conn {
 	long long last;     /* last activity, ms */
 	long long drip_at;  /* next byte of a trickle, ms; 0: none */
 	int drip_ms;
+	size_t drip_skip;   /* bytes sent at once before the trickle starts */
+	int interim_ms;     /* /interim: another 102 every this many ms */
 	int close_after;    /* close once out is written */
 	int reset_after;    /* reset once out is written */
 	int waiting_body;   /* expect: head seen, deciding */
@@ -245,7 +251,8 @@ static int handle(struct conn *c)
 	char *q;
 
 	if (!ooo_inner &&
-	    (c->out_len > c->out_off || c->drip_at || c->close_after || c->reset_after))
+	    (c->out_len > c->out_off || c->drip_at || c->close_after || c->reset_after ||
+	     c->interim_ms))
 		return 0; /* one response at a time */
 	if (!c->in_len)
 		return 0;
@@ -371,6 +378,11 @@ static int handle(struct conn *c)
 			put(c, "\r\n", 2);
 			done += k;
 		}
+		if (q && strstr(q, "trickle=")) {
+			c->drip_ms = atoi(strstr(q, "trickle=") + 8);
+			c->drip_skip = c->out_len - c->out_off + 3; /* up to "0\r\n" */
+			c->drip_at = now_ms();
+		}
 		putf(c, "0\r\nX-Trailer: done\r\n\r\n");
 		c->close_after = closing;
 	} else if (strncmp(target, "/status/", 8) == 0) {
@@ -399,9 +411,18 @@ static int handle(struct conn *c)
 		respond(c, 200, "OK", NULL, "hello, h1c!\n\n", 13, 1, 1);
 		c->hold_until = now_ms() + ms;
 	} else if (strncmp(target, "/trickle", 8) == 0) {
+		size_t n = q && strstr(q, "n=") ? strtoul(strstr(q, "n=") + 2, NULL, 10) : 10, i;
+		char *b = malloc(n + 1);
+		for (i = 0; i < n; i++)
+			b[i] = (char)('0' + i % 10);
 		c->drip_ms = q && strstr(q, "ms=") ? atoi(strstr(q, "ms=") + 3) : 100;
-		respond(c, 200, "OK", NULL, "0123456789", 10, 1, 1);
+		respond(c, 200, "OK", NULL, b, n, 1, 1);
+		free(b);
+		c->drip_skip = q && strstr(q, "from=body") ? c->out_len - n - c->out_off : 0;
 		c->drip_at = now_ms();
+	} else if (strncmp(target, "/interim", 8) == 0) {
+		c->interim_ms = q && strstr(q, "ms=") ? atoi(strstr(q, "ms=") + 3) : 100;
+		put(c, "HTTP/1.1 102 Processing\r\n\r\n", 27);
 	} else {
 		respond(c, 404, "Not Found", NULL, "not found", 9, 1, 1);
 	}
@@ -541,13 +562,14 @@ int main(int argc, char **argv)
 				;
 			if (c->out_len > c->out_off && (!c->drip_at || c->drip_at <= now) &&
 			    c->hold_until <= now) {
-				size_t want = c->drip_at ? 1 : c->out_len - c->out_off;
+				size_t want = !c->drip_at ? c->out_len - c->out_off
+				              : c->out_off < c->drip_skip ? c->drip_skip - c->out_off : 1;
 				ssize_t w = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL);
 				if (w > 0) {
 					c->out_off += (size_t)w;
 					c->last = now;
 					if (c->drip_at)
-						c->drip_at = now + c->drip_ms;
+						c->drip_at = c->out_off < c->drip_skip ? now : now + c->drip_ms;
 				} else if (w < 0 && errno != EAGAIN) {
 					drop(idx[i]);
 					continue;
@@ -556,7 +578,13 @@ int main(int argc, char **argv)
 			if (c->out_off == c->out_len) {
 				c->out_off = c->out_len = 0;
 				c->drip_at = 0;
+				c->drip_skip = 0;
 				c->hold_until = 0;
+				if (c->interim_ms) {
+					put(c, "HTTP/1.1 102 Processing\r\n\r\n", 27);
+					c->hold_until = now + c->interim_ms;
+					continue;
+				}
 				if (c->reset_after) {
 					struct linger lg = {1, 0};
 					setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));

@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char origin_path[4096];
@@ -566,6 +567,123 @@ static void test_request_timeout_and_free(void **state)
 	origin_stop(&o);
 }
 
+/* ---- response deadlines ---------------------------------------------------------- */
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct slow {
+	struct job j;
+	int interims;
+	int trailers;
+	long long ended_at;
+};
+
+static int s_interim(void *user, const struct h1c_response *r)
+{
+	(void)r;
+	((struct slow *)user)->interims++;
+	return 0;
+}
+
+static int s_trailers(void *user, const struct h1c_header *f, size_t n)
+{
+	(void)f;
+	(void)n;
+	((struct slow *)user)->trailers++;
+	return 0;
+}
+
+static void s_done(void *user, int err, unsigned flags)
+{
+	struct slow *s = user;
+
+	j_done(&s->j, err, flags);
+	s->ended_at = mono_ms();
+}
+
+static const struct h1c_callbacks slow_cbs = {s_interim, j_head, j_data, s_trailers, s_done};
+
+/* Servers that trickle just fast enough to beat a 10 s idle timeout are
+ * cut off by the head deadline (a trickled head, endless 1xx) and by the
+ * minimum rate (a trickled body, trickled trailers); none of them fires
+ * early, and with no minimum the slow body arrives whole. */
+static void test_deadlines(void **state)
+{
+	static const char *const paths[] = {
+		"/trickle?ms=20&n=10",           /* head a byte per 20 ms */
+		"/interim?ms=40",                /* 102 every 40 ms, forever */
+		"/trickle?ms=20&n=1000&from=body", /* body at 50 bytes/s */
+		"/chunked/50?trickle=20",        /* trailers a byte per 20 ms */
+		"/trickle?ms=20&n=20&from=body", /* same body rate, no minimum */
+	};
+	struct origin o;
+	struct slow s[5];
+	struct h1c_client_options co;
+	struct h1c_client *c, *nomin;
+	long long t0;
+	int i;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	origin_start(&o, NULL);
+	memset(&co, 0, sizeof(co));
+	co.head_timeout_ms = 300;
+	co.idle_timeout_ms = 10000;
+	co.min_rate = 1000; /* bytes per second, */
+	co.rate_window_ms = 300; /* in every 300 ms */
+	c = h1c_client_new(&co);
+	co.min_rate = -1;
+	nomin = h1c_client_new(&co);
+	assert_non_null(c);
+	assert_non_null(nomin);
+	t0 = mono_ms();
+	for (i = 0; i < 5; i++) {
+		struct h1c_request rq;
+		char url[128];
+		snprintf(url, sizeof(url), "%s%s", o.base, paths[i]);
+		memset(&rq, 0, sizeof(rq));
+		rq.url = url;
+		assert_true(h1c_client_request(i < 4 ? c : nomin, &rq, &slow_cbs, &s[i]) > 0);
+	}
+	run_all(c);
+	run_all(nomin);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(s[i].j.ended, 1);
+		print_message("deadline %-34s err %3d after %lld ms\n", paths[i], s[i].j.err,
+		              s[i].ended_at - t0);
+	}
+	/* The head deadline: no final head, cut no earlier than 300 ms. */
+	assert_int_equal(s[0].j.err, H1C_ETIMEDOUT);
+	assert_int_equal(s[0].j.status, 0);
+	assert_true(s[0].ended_at - t0 >= 300);
+	assert_int_equal(s[1].j.err, H1C_ETIMEDOUT);
+	assert_int_equal(s[1].j.status, 0);
+	assert_true(s[1].interims >= 2); /* the 1xx kept coming */
+	assert_true(s[1].ended_at - t0 >= 300);
+	/* The minimum rate: the head came, the body or trailers did not. */
+	assert_int_equal(s[2].j.err, H1C_ESLOW);
+	assert_int_equal(s[2].j.status, 200);
+	assert_true(s[2].j.len < 1000);
+	assert_true(s[2].ended_at - t0 >= 300);
+	assert_int_equal(s[3].j.err, H1C_ESLOW);
+	assert_true(chunked_ok(&s[3].j, 50, 1));
+	assert_int_equal(s[3].trailers, 0);
+	assert_true(s[3].ended_at - t0 >= 300);
+	/* Without a minimum the same rate is only slow. */
+	assert_int_equal(s[4].j.err, 0);
+	assert_int_equal(s[4].j.len, 20);
+	assert_true(s[4].ended_at - t0 >= 300);
+	h1c_client_free(c);
+	h1c_client_free(nomin);
+	origin_stop(&o);
+}
+
 /* Errors returned by the call mean no callback, ever. */
 static void test_refused_requests(void **state)
 {
@@ -1042,6 +1160,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_cancel, stop_all),
 		cmocka_unit_test_teardown(test_callback_stops, stop_all),
 		cmocka_unit_test_teardown(test_request_timeout_and_free, stop_all),
+		cmocka_unit_test_teardown(test_deadlines, stop_all),
 		cmocka_unit_test_teardown(test_refused_requests, stop_all),
 		cmocka_unit_test_teardown(test_connect_refused, stop_all),
 		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),
