@@ -66,7 +66,8 @@ struct rq {
 	int body_state;
 	int begun;                /* a head of its response arrived */
 	int final_head;
-	int discard;              /* a 417 answered: retried without Expect */
+	int discard;              /* a 417 or 408 answered: retried */
+	int retry408;             /* it was a 408 */
 	int no_expect;
 	int body_touched;         /* body_read was called */
 	int cancel;               /* cancelled from a callback; ended later */
@@ -874,8 +875,16 @@ static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
 	if (r) {
 		r->cx = NULL;
 		if (r->discard) {
-			/* RFC 9110 section 10.1.1: retry once without Expect. */
-			r->no_expect = 1;
+			if (r->retry408) {
+				r->retry408 = 0;
+				r->replays++;
+				r->flags |= H1C_DONE_REPLAYED;
+				c->st.replayed++;
+			} else {
+				/* RFC 9110 section 10.1.1: retry once without
+				 * Expect. */
+				r->no_expect = 1;
+			}
 			r->flags &= ~(unsigned)H1C_DONE_PIPELINED;
 			wait_push_front(c, r);
 		} else {
@@ -931,6 +940,16 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 			}
 			if (r->expect && !r->no_expect && rd->resp.status == 417) {
 				r->discard = 1;
+				break;
+			}
+			if (rd->resp.status == 408 && r->replayable &&
+			    !(c->o.flags & H1C_CLIENT_NO_REPLAY) && r->replays < c->o.max_replays) {
+				/* RFC 9110 section 15.5.9: the server gave up
+				 * waiting for a request (typically its idle
+				 * timeout, crossing ours on the wire) and did not
+				 * process it: sent again, within the replay budget. */
+				r->discard = 1;
+				r->retry408 = 1;
 				break;
 			}
 			if (r->cb.on_head && r->cb.on_head(r->user, &rd->resp))

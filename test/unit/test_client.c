@@ -334,6 +334,39 @@ static void test_post_never_resent(void **state)
 	origin_stop(&o);
 }
 
+/* A 408 says the server did not process the request: an idempotent one is
+ * sent again within the replay budget (then the 408 is the answer), a POST
+ * never; the origin logs what it received. */
+static void test_408_replayed(void **state)
+{
+	struct origin o;
+	struct job j[3];
+	struct h1c_client *c = client(1, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "GET", "/status/408", &j[0], NULL);
+	run_all(c);
+	submit(c, &o, "POST", "/status/408", &j[1], "x");
+	run_all(c);
+	submit(c, &o, "GET", "/bytes/5", &j[2], NULL);
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, 0);
+	assert_int_equal(j[0].status, 408);
+	assert_true(j[0].flags & H1C_DONE_REPLAYED);
+	assert_int_equal(log_count(&o, "method=GET", "/status/408"), 1 + H1C_DEFAULT_MAX_REPLAYS);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].status, 408);
+	assert_false(j[1].flags & H1C_DONE_REPLAYED);
+	assert_int_equal(log_count(&o, "method=POST", NULL), 1);
+	assert_int_equal(j[2].err, 0);
+	assert_true(bytes_ok(&j[2], 5));
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
 /* The server resets the connection when the 3rd pipelined request comes. */
 static void test_reset_mid_pipeline(void **state)
 {
@@ -1151,6 +1184,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_close_after_k, stop_all),
 		cmocka_unit_test_teardown(test_silent_close_mid_pipeline, stop_all),
 		cmocka_unit_test_teardown(test_post_never_resent, stop_all),
+		cmocka_unit_test_teardown(test_408_replayed, stop_all),
 		cmocka_unit_test_teardown(test_reset_mid_pipeline, stop_all),
 		cmocka_unit_test_teardown(test_keepalive_max, stop_all),
 		cmocka_unit_test_teardown(test_http10_not_pipelined, stop_all),
