@@ -57,7 +57,7 @@ endif
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
-        uninstall clean unit-tests lint optional-examples valgrind coverage
+        uninstall clean unit-tests lint optional-examples valgrind coverage soak
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
@@ -100,6 +100,17 @@ $(B)/h1c-%: examples/h1c-%.c $(B)/libh1c.a include/h1c.h
 
 # ---- tests ------------------------------------------------------------------
 
+$(B)/soak: test/soak/soak.c test/unit/spawn.h $(B)/libh1c.a $(B)/origin
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+# The fault-injection soak against the chaos origin: SOAK_REQUESTS (a
+# million) mixed requests, pipelined over several connections. make check
+# runs a short one.
+SOAK_REQUESTS ?= 1000000
+SOAK_SEED ?= 1
+soak: $(B)/soak
+	$(B)/soak $(B)/origin --requests $(SOAK_REQUESTS) --seed $(SOAK_SEED)
+
 $(B)/test/ka_idle: test/integration/ka_idle.c $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
@@ -119,7 +130,7 @@ $(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h $(B)/libh1c.a
 $(B)/test/test_client: $(B)/origin
 $(B)/test/test_msngw: $(B)/msngw-emu
 
-unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle
+unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/soak
 
 optional-examples:
 	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \

@@ -41,6 +41,15 @@
  * appends a line per request received: connection, its number there,
  * method, target, and ahead=1 when the next request had already arrived
  * (the client pipelined); dropped=1 when it was seen and left unanswered.
+ *
+ * --chaos SEED answers /soak?id=N (GET, HEAD, PUT, POST; a PUT or POST body
+ * must be "id=N") with a body "id=N;" and padding, and X-Id: N, choosing
+ * faults at random, reproducibly from the seed and the connection and
+ * request numbers: close unanswered as the request arrives, 1xx responses
+ * first, Connection: close, a reset or a close halfway through the body,
+ * a trickled response, a stray 408 on the connection once it is idle, and
+ * on some connections Keep-Alive: max=N kept to. The log then holds one
+ * line per POST processed ("post id=N"), the server's record.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,6 +87,9 @@ struct conn {
 	long long hold_until; /* send nothing before this, ms; 0: no hold */
 	int ooo_done;       /* --out-of-turn already done here */
 	int ka10;           /* the request asked for keep-alive */
+	unsigned long long rng; /* --chaos: this connection's random state */
+	int ka_left;        /* --chaos: requests left under Keep-Alive: max */
+	int stray408;       /* --chaos: a 408 once idle */
 };
 
 static struct conn *conns[MAXC];
@@ -86,6 +98,8 @@ static int idle_close_ms, max_requests, ka_max, drop_nth, rst_nth, http10, out_o
 static FILE *logf;
 static int ooo_inner; /* handling the pair of an out-of-turn answer */
 static int cur_head; /* the request being answered is a HEAD */
+static unsigned long long chaos_seed;
+static int chaos;
 
 static long long now_ms(void)
 {
@@ -240,6 +254,94 @@ static void respond(struct conn *c, int status, const char *reason, const char *
 		c->close_after = 1;
 }
 
+static unsigned chaos_rand(struct conn *c)
+{
+	/* xorshift64*: reproducible from the seed and the connection. */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return (unsigned)((c->rng * 2685821657736338717ULL) >> 33);
+}
+
+/* --chaos: answers /soak?id=N with a fault chosen at random. Returns 0 when
+ * the request is dropped unanswered. */
+static int chaos_respond(struct conn *c, const char *method, const char *target,
+                         const char *body, long blen)
+{
+	const char *q = strstr(target, "id=");
+	unsigned long id = q ? strtoul(q + 3, NULL, 10) : 0;
+	unsigned roll = chaos_rand(c) % 1000, pad = chaos_rand(c) % 3000, i;
+	int head = strcmp(method, "HEAD") == 0, chunked = chaos_rand(c) % 3 == 0;
+	int closing = 0, has_body = strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0;
+	size_t start, body_at, len;
+	char want[32];
+
+	if (roll < 8)
+		return 0; /* closed just as the request arrived */
+	if (has_body) {
+		snprintf(want, sizeof(want), "id=%lu", id);
+		if (blen != (long)strlen(want) || memcmp(body, want, (size_t)blen) != 0) {
+			respond(c, 400, "Bad Request", NULL, "bad body", 8, 1, 0);
+			return 1;
+		}
+	}
+	if (logf && strcmp(method, "POST") == 0) {
+		fprintf(logf, "post id=%lu\n", id);
+		fflush(logf);
+	}
+	start = c->out_len;
+	if (roll >= 10 && roll < 40)
+		putf(c, roll & 1 ? "HTTP/1.1 100 Continue\r\n\r\n"
+		                 : "HTTP/1.1 103 Early Hints\r\nLink: </s>; rel=preload\r\n\r\n");
+	if (roll >= 40 && roll < 52)
+		closing = 1;
+	if (c->ka_left && --c->ka_left == 0)
+		closing = 1;
+	putf(c, "HTTP/1.1 200 OK\r\nX-Id: %lu\r\nX-Conn: %u\r\n", id, c->id);
+	if (c->ka_left)
+		putf(c, "Keep-Alive: timeout=5, max=%d\r\n", c->ka_left);
+	if (closing)
+		putf(c, "Connection: close\r\n");
+	len = (size_t)snprintf(want, sizeof(want), "id=%lu;", id) + pad;
+	if (chunked)
+		putf(c, "Transfer-Encoding: chunked\r\n\r\n");
+	else
+		putf(c, "Content-Length: %zu\r\n\r\n", len);
+	body_at = c->out_len;
+	if (!head) {
+		char x[3000];
+		memset(x, 'x', sizeof(x));
+		if (chunked) {
+			putf(c, "%zx\r\n%s", strlen(want), want);
+			for (i = 0; i < pad; i += 1000) {
+				unsigned k = pad - i < 1000 ? pad - i : 1000;
+				putf(c, "\r\n%x\r\n", k);
+				put(c, x, k);
+			}
+			putf(c, "\r\n0\r\n\r\n");
+		} else {
+			put(c, want, strlen(want));
+			put(c, x, pad);
+		}
+	}
+	c->close_after = closing;
+	if (roll >= 52 && roll < 62 && !head) {
+		/* A reset, or a plain close, halfway through the body. */
+		c->out_len = body_at + (c->out_len - body_at) / 2;
+		if (roll < 57)
+			c->reset_after = 1;
+		else
+			c->close_after = 1;
+	} else if (roll >= 62 && roll < 72) {
+		c->drip_ms = 0; /* a byte per write */
+		c->drip_skip = start + (c->out_len - start) / 3;
+		c->drip_at = now_ms();
+	} else if (roll >= 72 && roll < 82 && !closing) {
+		c->stray408 = 1;
+	}
+	return 1;
+}
+
 /* Handles the request at the start of c->in if it is whole; returns 1 when
  * one was handled. */
 static int handle(struct conn *c)
@@ -341,6 +443,17 @@ static int handle(struct conn *c)
 		            ? " dropped=1"
 		            : "");
 		fflush(logf);
+	}
+	if (chaos && strncmp(target, "/soak", 5) == 0) {
+		c->served++;
+		if (!chaos_respond(c, method, target, c->in + head_len, blen)) {
+			c->close_after = 1;
+			c->in_len = 0;
+			return 1;
+		}
+		memmove(c->in, c->in + total, c->in_len - total);
+		c->in_len -= total;
+		return 1;
 	}
 	if ((drop_nth && c->served + 1 == (unsigned)drop_nth) ||
 	    (rst_nth && c->served + 1 == (unsigned)rst_nth)) {
@@ -463,6 +576,10 @@ int main(int argc, char **argv)
 			http10 = 1;
 		else if (strcmp(argv[i], "--out-of-turn") == 0)
 			out_of_turn = 1;
+		else if (strcmp(argv[i], "--chaos") == 0 && i + 1 < argc) {
+			chaos = 1;
+			chaos_seed = strtoull(argv[++i], NULL, 10);
+		}
 		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			logf = fopen(argv[++i], "a");
 			if (!logf) {
@@ -473,7 +590,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: origin [--port N] [--idle-close MS] [--max-requests N] "
 			                "[--ka-max N] [--drop-nth N] [--rst-nth N] [--http10] "
-			                "[--out-of-turn] [--log FILE]\n");
+			                "[--out-of-turn] [--chaos SEED] [--log FILE]\n");
 			return 2;
 		}
 	}
@@ -533,6 +650,12 @@ int main(int argc, char **argv)
 				fcntl(fd, F_SETFL, O_NONBLOCK);
 				c->fd = fd;
 				c->id = next_id++;
+				if (chaos) {
+					c->rng = (chaos_seed + 1) * 0x9E3779B97F4A7C15ULL ^ c->id;
+					c->rng = c->rng ? c->rng : 1;
+					if (chaos_rand(c) % 10 == 0)
+						c->ka_left = 1 + (int)(chaos_rand(c) % 8);
+				}
 				c->last = now;
 				conns[i] = c;
 			} else if (fd >= 0) {
@@ -580,6 +703,15 @@ int main(int argc, char **argv)
 				c->drip_at = 0;
 				c->drip_skip = 0;
 				c->hold_until = 0;
+				if (c->stray408 && !c->in_len) {
+					/* Idle now: a server's idle timeout, as a 408. */
+					c->stray408 = 0;
+					putf(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+					        "Content-Length: 0\r\n\r\n");
+					c->close_after = 1;
+					continue;
+				}
+				c->stray408 = 0;
 				if (c->interim_ms) {
 					put(c, "HTTP/1.1 102 Processing\r\n\r\n", 27);
 					c->hold_until = now + c->interim_ms;
