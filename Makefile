@@ -121,7 +121,7 @@ $(B)/origin: test/servers/origin.c
 
 CMOCKA_LIBS = -lcmocka
 
-$(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h $(B)/libh1c.a
+$(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/failalloc.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
 

@@ -783,6 +783,10 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 	unsigned i, n = 0, nback = 0, unanswered_pipelined = 0;
 	struct pool *p = x->pool;
 
+	/* Out of memory while its response came: the request at the head
+	 * ends with that (the rest go on as with any lost connection). */
+	if (err == H1C_ENOMEM && !culprit && k->q_n)
+		culprit = k->q[k->q_head].user;
 	for (i = 0; i < k->q_n; i++) {
 		struct rq *r = k->q[(k->q_head + i) % H1C__MAXQ].user;
 		int got = i == 0 && (k->got_bytes || (r && r->begun));
@@ -1091,8 +1095,13 @@ static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
 		size_t i;
 		for (i = 0; i < x->dial.live; i++) {
 			struct fdent *f = fdent(c, x->dial.fds[i]);
-			if (f)
-				f->cx = x;
+			if (!f) {
+				/* Unwatched, it would hang until the connect
+				 * timeout. */
+				dial_failed(c, x, H1C_ENOMEM);
+				return H1C_ENOMEM;
+			}
+			f->cx = x;
 		}
 		return 0;
 	}

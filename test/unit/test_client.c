@@ -15,6 +15,7 @@
 
 #include "h1c.h"
 #include "spawn.h"
+#include "failalloc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -937,44 +938,11 @@ static void test_callback_body_replay(void **state)
 
 /* ---- allocation failures ---------------------------------------------------------- */
 
-static long fail_at, alloc_no, live_blocks;
-
-static void *f_malloc(void *u, size_t n)
-{
-	(void)u;
-	if (++alloc_no == fail_at)
-		return NULL;
-	live_blocks++;
-	return malloc(n);
-}
-
-static void *f_realloc(void *u, void *p, size_t n)
-{
-	void *q;
-
-	(void)u;
-	if (++alloc_no == fail_at)
-		return NULL;
-	q = realloc(p, n);
-	if (q && !p)
-		live_blocks++;
-	return q;
-}
-
-static void f_free(void *u, void *p)
-{
-	(void)u;
-	if (p)
-		live_blocks--;
-	free(p);
-}
-
 /* Fails the 1st, 2nd, ... allocation in turn while a client makes pipelined
  * requests and a blocking fetch: every run ends each accepted request exactly
  * once (a response or an error), frees everything, and crashes nowhere. */
 static void test_allocation_failures(void **state)
 {
-	struct h1c_allocator al = {f_malloc, f_realloc, f_free, NULL};
 	struct origin o;
 	long clean = 0;
 
@@ -991,10 +959,9 @@ static void test_allocation_failures(void **state)
 		int i, failed = 0;
 
 		memset(&co, 0, sizeof(co));
-		co.alloc = &al;
+		co.alloc = &failing_allocator;
 		co.pipeline_depth = 4;
-		alloc_no = 0;
-		live_blocks = 0;
+		failalloc_start(fail_at);
 		memset(j, 0, sizeof(j));
 		c = h1c_client_new(&co);
 		if (!c) {

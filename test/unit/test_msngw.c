@@ -16,6 +16,7 @@
 
 #include "../../lib/msngw.c"
 #include "spawn.h"
+#include "failalloc.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -495,6 +496,83 @@ static void test_session_http_error(void **state)
 	emu_stop(&e);
 }
 
+/* Fails the 1st, 2nd, ... allocation in turn (the client's and the
+ * module's, through the client's allocator) while a session logs in, is
+ * transferred and closes: each run opens or refuses cleanly, ends the
+ * session exactly once with 0 or H1C_ENOMEM, never loses a command without
+ * saying so (its answer came, the send was refused, or the session ended
+ * with an error), and frees everything. */
+static void test_allocation_failures(void **state)
+{
+	static struct rec r;
+	struct emu e;
+	char gw[64];
+	long clean = 0, n;
+
+	(void)state;
+	emu_start(&e, NULL, NULL);
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
+	for (n = 0;; n++) {
+		struct h1c_client_options co;
+		struct h1c_msngw_options o;
+		struct h1c_client *c;
+		struct h1c_msngw *s;
+		int i, refused = 0, rounds = 0;
+
+		failalloc_start(n);
+		memset(&r, 0, sizeof(r));
+		memset(&co, 0, sizeof(co));
+		co.alloc = &failing_allocator;
+		c = h1c_client_new(&co);
+		if (!c) {
+			assert_int_equal(live_blocks, 0);
+			continue;
+		}
+		memset(&o, 0, sizeof(o));
+		o.gateway = gw;
+		o.poll_ms = 20;
+		s = h1c_msngw_open(c, &o, &rcb, &r);
+		if (!s) {
+			h1c_client_free(c);
+			assert_int_equal(live_blocks, 0);
+			continue;
+		}
+		for (i = 0; ns_login[i]; i++) {
+			int rc = h1c_msngw_send(s, ns_login[i], strlen(ns_login[i]));
+			if (rc) {
+				assert_true(rc == H1C_ENOMEM || rc == H1C_EMSNCLOSED);
+				refused++;
+			}
+		}
+		while (!r.ended && !strstr(r.text, "XFR 6 SB") && rounds++ < 300)
+			h1c_client_run(c, 20);
+		if (!r.ended) {
+			/* Every command went through: all answered. */
+			if (!refused && !strstr(r.text, "USR 4 OK"))
+				fail_msg("run %ld: no USR 4 answer after %d rounds, got [%s], unsure %d", n,
+				         rounds, r.text, r.unsure);
+			if (h1c_msngw_close(s) == 0)
+				run_until_ended(c, &r, 1);
+		}
+		assert_true(r.ended <= 1);
+		if (r.ended && r.err != 0 && r.err != H1C_ENOMEM)
+			fail_msg("run %ld: the session ended with %s", n, h1c_strerror(r.err));
+		h1c_msngw_free(s);
+		h1c_client_free(c);
+		assert_int_equal(live_blocks, 0);
+		if (n == 0) {
+			assert_int_equal(r.err, 0);
+			assert_non_null(strstr(r.text, "XFR 6 SB"));
+			clean = alloc_no;
+		} else if (n > clean) {
+			break;
+		}
+	}
+	assert_true(clean > 10);
+	print_message("%ld allocations in a clean session, each failed in turn\n", clean);
+	emu_stop(&e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +589,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_session_http10, stop_running),
 		cmocka_unit_test_teardown(test_session_continue, stop_running),
 		cmocka_unit_test_teardown(test_session_http_error, stop_running),
+		cmocka_unit_test_teardown(test_allocation_failures, stop_running),
 	};
 	const char *slash = strrchr(argv[0], '/');
 
