@@ -295,6 +295,19 @@ static void test_decoder_bad_arguments(void **state)
 	assert_int_equal(h1c_body_decode(&dec, NULL, 3, &ev), H1C_EINVAL);
 	assert_int_equal(h1c_framing_decide(NULL, &resp, NULL, &fr), H1C_EINVAL);
 	assert_int_equal(h1c_body_eof(NULL), H1C_EINVAL);
+	assert_string_equal(h1c_framing_name((enum h1c_framing_kind)42), "unknown");
+	assert_int_equal(h1c_body_lenient(NULL), 0);
+	{
+		/* A length beyond INT32_MAX is taken in int-sized steps; only
+		 * what the body still lacks is read. */
+		char three[3] = {'a', 'b', 'c'};
+		f.kind = H1C_FRAMING_LENGTH;
+		f.content_length = 3;
+		assert_int_equal(h1c_body_init(&dec, &f, NULL, NULL, 0), 0);
+		assert_int_equal(h1c_body_decode(&dec, three, (size_t)INT32_MAX + 10, &ev), 3);
+		assert_int_equal(ev.type, H1C_EV_DATA);
+		assert_int_equal(ev.len, 3);
+	}
 }
 
 int main(void)
