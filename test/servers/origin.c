@@ -45,7 +45,8 @@
  * --chaos SEED answers /soak?id=N (GET, HEAD, PUT, POST; a PUT or POST body
  * must be "id=N") with a body "id=N;" and padding, and X-Id: N, choosing
  * faults at random, reproducibly from the seed and the connection and
- * request numbers: close unanswered as the request arrives, 1xx responses
+ * request numbers: close unanswered as the request arrives (before or
+ * after processing it), 1xx responses
  * first, Connection: close, a reset or a close halfway through the body,
  * a trickled response, a stray 408 on the connection once it is idle, and
  * on some connections Keep-Alive: max=N kept to. The log then holds one
@@ -289,6 +290,8 @@ static int chaos_respond(struct conn *c, const char *method, const char *target,
 		fprintf(logf, "post id=%lu\n", id);
 		fflush(logf);
 	}
+	if (roll < 10)
+		return 0; /* processed, then the connection died unanswered */
 	start = c->out_len;
 	if (roll >= 10 && roll < 40)
 		putf(c, roll & 1 ? "HTTP/1.1 100 Continue\r\n\r\n"
