@@ -1018,6 +1018,96 @@ static void test_allocation_failures(void **state)
 	origin_stop(&o);
 }
 
+/* The same torture on the paths faults take: a server that drops every
+ * 3rd request (replays, a callback body rewound), Expect: 100-continue with
+ * a chunked callback body, and a POST that cannot be replayed. */
+static void test_allocation_failures_faults(void **state)
+{
+	struct origin o;
+	long clean = 0, n;
+
+	(void)state;
+	origin_start(&o, "--drop-nth", "3", NULL);
+	for (n = 0;; n++) {
+		struct h1c_client_options co;
+		struct h1c_client *c;
+		struct job j[6];
+		struct src sp = {"rewound body", 12, 0, 0}, sc = {"chunked body for expect", 23, 0, 0};
+		int i;
+
+		failalloc_start(n);
+		memset(&co, 0, sizeof(co));
+		co.alloc = &failing_allocator;
+		co.pipeline_depth = 2;
+		co.max_per_origin = 1;
+		co.expect_threshold = 1;
+		memset(j, 0, sizeof(j));
+		c = h1c_client_new(&co);
+		if (!c) {
+			assert_int_equal(live_blocks, 0);
+			continue;
+		}
+		for (i = 0; i < 6; i++) {
+			struct h1c_request r;
+			char url[128];
+			memset(&r, 0, sizeof(r));
+			if (i == 2) {
+				snprintf(url, sizeof(url), "%s/echo", o.base);
+				r.method = "PUT";
+				r.body_read = src_read;
+				r.body_rewind = src_rewind;
+				r.body_user = &sp;
+				r.body_size = 12;
+				r.flags = H1C_REQ_NO_EXPECT;
+			} else if (i == 3) {
+				snprintf(url, sizeof(url), "%s/expect?mode=normal", o.base);
+				r.method = "PUT";
+				r.body_read = src_read;
+				r.body_rewind = src_rewind;
+				r.body_user = &sc;
+				r.body_size = -1;
+			} else if (i == 4) {
+				snprintf(url, sizeof(url), "%s/echo", o.base);
+				r.method = "POST";
+				r.body = "once";
+				r.body_len = 4;
+			} else {
+				snprintf(url, sizeof(url), "%s/bytes/%d", o.base, 20 + i);
+			}
+			r.url = url;
+			if (h1c_client_request(c, &r, &cbs, &j[i]) < 0) {
+				j[i].ended = 1; /* refused: no callback may come */
+				j[i].err = -1000;
+			}
+		}
+		{
+			int rc, tries = 0;
+			while ((rc = h1c_client_run(c, 60000)) != 0 && tries++ < 3)
+				assert_int_equal(rc, H1C_ENOMEM);
+			assert_int_equal(rc, 0);
+		}
+		for (i = 0; i < 6; i++) {
+			assert_int_equal(j[i].ended, 1);
+			if (j[i].err == 0 && i != 3 && i != 2 && i != 4 && !bytes_ok(&j[i], 20 + (size_t)i))
+				fail_msg("run %ld request %d: status %d, %zu bytes [%.*s]", n, i, j[i].status,
+				         j[i].len, (int)j[i].len, j[i].body);
+			if (j[i].err == 0 && i == 2)
+				assert_memory_equal(j[i].body, "rewound body", 12);
+			if (n == 0 && i != 4)
+				assert_int_equal(j[i].err, 0);
+		}
+		h1c_client_free(c);
+		assert_int_equal(live_blocks, 0);
+		if (n == 0)
+			clean = alloc_no;
+		else if (n > clean)
+			break;
+	}
+	assert_true(clean > 10);
+	print_message("%ld allocations in a clean run with faults, each failed in turn\n", clean);
+	origin_stop(&o);
+}
+
 /* ---- an outside loop through the hooks (epoll) --------------------------------- */
 
 struct eloop {
@@ -1168,6 +1258,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_allocator_hooks, stop_all),
 		cmocka_unit_test_teardown(test_callback_body_replay, stop_all),
 		cmocka_unit_test_teardown(test_allocation_failures, stop_all),
+		cmocka_unit_test_teardown(test_allocation_failures_faults, stop_all),
 		cmocka_unit_test_teardown(test_outside_loop, stop_all),
 		cmocka_unit_test_teardown(test_thousand_connections, stop_all),
 	};
