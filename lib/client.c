@@ -832,10 +832,8 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 	k->q_n = 0;
 	cx_destroy(c, x);
 	/* Re-queue in the original order, ahead of everything waiting. */
-	while (nback) {
-		struct rq *r = back[--nback];
-		wait_push_front(c, r);
-	}
+	for (; nback > 0; nback--)
+		wait_push_front(c, back[nback - 1]);
 	for (i = 0; i < n; i++)
 		rq_end(c, list[i], codes[i]);
 	return 1;
