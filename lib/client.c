@@ -769,10 +769,12 @@ static int protocol_error(int err)
 /*
  * The connection is lost (err says why; culprit, when not NULL, is the
  * request whose fault or wish it is, and ends with err). Every request on it
- * ends exactly once or goes back to the queue: one whose response began
- * ends with an error; one never written goes back; an idempotent one with a
- * replayable body goes back while it has replays left; the rest end with
- * H1C_EUNANSWERED (or the protocol error met at the start of its response).
+ * ends exactly once or goes back to the queue: one whose response the
+ * caller began to see, or whose first bytes were malformed, ends with an
+ * error; one never written goes back; an idempotent one with a replayable
+ * body goes back while it has replays left (even when the first bytes of
+ * its response had come, unseen); the rest end with H1C_ETRUNCATED when
+ * their response had begun, else H1C_EUNANSWERED.
  * Returns 1 (x is gone).
  */
 static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit)
@@ -796,8 +798,9 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 			continue;
 		if (r == culprit) {
 			code = err;
-		} else if (got) {
-			/* The caller may have seen bytes: never replayed. */
+		} else if (got && (r->begun || protocol_error(err))) {
+			/* The caller saw a head, or the server's bytes were
+			 * wrong: never replayed. */
 			code = protocol_error(err) || err == H1C_ETRUNCATED ? err : H1C_ETRUNCATED;
 		} else if (x->written <= r->start_off) {
 			/* Never reached the server: sent later as if for the first
@@ -809,6 +812,10 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 			r->replays++;
 			r->flags |= H1C_DONE_REPLAYED;
 			c->st.replayed++;
+		} else if (got) {
+			/* Its response had begun to arrive (the caller saw
+			 * none of it), so the server processed it. */
+			code = H1C_ETRUNCATED;
 		} else {
 			code = H1C_EUNANSWERED;
 		}

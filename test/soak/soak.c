@@ -188,8 +188,12 @@ static void on_done(void *user, int err, unsigned flags)
 		/* An idempotent request ends so only when its replays ran out. */
 		if (idem && !(flags & H1C_DONE_REPLAYED))
 			fail(s, "idempotent request unanswered without a replay");
-	} else if ((err == H1C_ETRUNCATED || err == H1C_EIO) && s->status) {
+	} else if (err == H1C_ETRUNCATED || err == H1C_EIO) {
 		o = O_CUT;
+		/* Cut before the caller saw a head: an idempotent request is
+		 * re-sent instead, until its replays run out. */
+		if (!s->status && idem && !(flags & H1C_DONE_REPLAYED))
+			fail(s, "idempotent request cut before its head, not replayed");
 	} else if (err == H1C_ENOTSENT) {
 		o = O_NOTSENT;
 		fail(s, "ENOTSENT for a body in memory");
