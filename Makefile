@@ -48,6 +48,7 @@ EXAMPLES = $(B)/io-counting $(B)/async-get $(B)/epoll-get
 # libevent is a dependency of one example only, built when it is present
 # (checked by a sub-make, so that `make deps check` sees what deps installed).
 HAVE_LIBEVENT = $(shell pkg-config --exists libevent 2>/dev/null && echo 1)
+HAVE_OPENSSL = $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
@@ -95,6 +96,10 @@ $(B)/libevent-get: examples/libevent-get.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags libevent) $< -o $@ $(LDFLAGS) \
 		$(B)/libh1c.a $$(pkg-config --libs libevent)
 
+$(B)/tls-openssl: examples/tls-openssl.c $(B)/libh1c.a include/h1c.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags openssl) $< -o $@ $(LDFLAGS) \
+		$(B)/libh1c.a $$(pkg-config --libs openssl)
+
 $(B)/h1c-%: examples/h1c-%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
@@ -135,6 +140,8 @@ unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/soak
 optional-examples:
 	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \
 	else echo "libevent-get: libevent not found, not built"; fi
+	@if [ "$(HAVE_OPENSSL)" = 1 ]; then $(MAKE) --no-print-directory $(B)/tls-openssl; \
+	else echo "tls-openssl: OpenSSL (libssl-dev) not found, not built"; fi
 
 check: all unit-tests
 	@$(MAKE) --no-print-directory optional-examples
@@ -177,7 +184,7 @@ coverage:
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time \
-       libevent-dev valgrind
+       libevent-dev valgrind libssl-dev openssl
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
              pkg-config python3
 deps:

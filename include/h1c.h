@@ -469,6 +469,11 @@ struct h1c_client_options {
 	 * idle_timeout_ms. min_rate 0: the default, < 0: no minimum. */
 	int min_rate;
 	int rate_window_ms;
+	/* https:// URLs go through this vtable (NULL: they are refused with
+	 * H1C_EURL; the library has no TLS of its own), opened with tls_user;
+	 * see examples/tls-openssl.c. Not through a proxy (no CONNECT yet). */
+	const struct h1c_io *tls_io;
+	void *tls_user;
 };
 
 /* Request flags. */

@@ -59,6 +59,7 @@ struct rq {
 	long long body_sent;
 	int has_body, idempotent, replayable, head, expect;
 	unsigned replays;
+	unsigned fresh_fails;     /* new connections lost before it was written */
 	long long deadline;       /* 0: none */
 	struct h1c_callbacks cb;
 	void *user;
@@ -111,6 +112,9 @@ struct cx {
 	                             fill it, up to READ_MAX */
 	int refill;               /* the pipeline is being filled up again */
 	int write_failed;
+	int wr_wants_read;        /* the I/O layer's write waits for readability
+	                             (a TLS handshake) */
+	int rd_wants_write;       /* its read waits for writability */
 };
 
 /* What the client knows of a descriptor. */
@@ -307,7 +311,7 @@ static size_t host_field(char *p, const struct h1c__url *u)
 	append(&p, u->host, strlen(u->host));
 	if (u->ipv6)
 		*p++ = ']';
-	if (port != 80) {
+	if (port != (u->tls ? 443u : 80u)) {
 		char digits[8];
 		size_t n = 0;
 		*p++ = ':';
@@ -377,13 +381,14 @@ static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request 
 	return 0;
 }
 
-/* Finds or makes the pool for a connection target. */
-static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to)
+/* Finds or makes the pool for a connection target reached through io. */
+static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
+                             const struct h1c_io *io)
 {
 	struct pool *p;
 
 	for (p = c->pools; p; p = p->next)
-		if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == c->io &&
+		if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
 		    strcmp(p->host, to->host) == 0)
 			return p;
 	p = h1c__malloc(c->al, sizeof(*p));
@@ -393,7 +398,7 @@ static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to)
 	memcpy(p->host, to->host, sizeof(p->host));
 	p->port = to->port;
 	p->via_proxy = c->has_proxy;
-	p->io = c->io;
+	p->io = io;
 	p->next = c->pools;
 	c->pools = p;
 	return p;
@@ -414,7 +419,10 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	err = h1c__url_parse(q->url, &u);
 	if (err)
 		return err;
-	p = pool_get(c, c->has_proxy ? &c->proxy : &u);
+	/* https: the caller's TLS vtable, directly to the origin. */
+	if (u.tls && (!c->o.tls_io || c->has_proxy))
+		return H1C_EURL;
+	p = pool_get(c, c->has_proxy ? &c->proxy : &u, u.tls ? c->o.tls_io : c->io);
 	if (!p)
 		return H1C_ENOMEM;
 	r = c->spare;
@@ -528,7 +536,7 @@ static void cx_destroy(struct h1c_client *c, struct cx *x)
 		h1c__dial_free(&x->dial);
 	} else {
 		fd_forget(c, x->fd);
-		c->io->close(x->io);
+		x->pool->io->close(x->io);
 	}
 	h1c__conn_free(&x->conn);
 	h1c__free(c->al, x);
@@ -741,7 +749,7 @@ static int cx_flush(struct h1c_client *c, struct cx *x)
 		h1c__conn_output(&x->conn, &p, &n);
 		if (!n)
 			return 0;
-		w = c->io->write(x->io, p, n);
+		w = x->pool->io->write(x->io, p, n);
 		if (w > 0) {
 			h1c__conn_written(&x->conn, (size_t)w);
 			x->written += (unsigned long long)w;
@@ -749,8 +757,12 @@ static int cx_flush(struct h1c_client *c, struct cx *x)
 				x->last_io = h1c__now_ms();
 			continue;
 		}
-		if (w == H1C_EWANTWRITE || w == H1C_EWANTREAD)
+		if (w == H1C_EWANTWRITE)
 			return 0;
+		if (w == H1C_EWANTREAD) {
+			x->wr_wants_read = 1;
+			return 0;
+		}
 		/* The server may have answered and closed without reading all
 		 * (413, 401...): stop writing, read what it said. */
 		x->write_failed = 1;
@@ -804,8 +816,13 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 			code = protocol_error(err) || err == H1C_ETRUNCATED ? err : H1C_ETRUNCATED;
 		} else if (x->written <= r->start_off) {
 			/* Never reached the server: sent later as if for the first
-			 * time, unless a callback body cannot start again. */
-			code = r->body_touched && !r->body_rewind ? H1C_ENOTSENT : 0;
+			 * time, unless a callback body cannot start again, or new
+			 * connections keep failing before it goes out (a server
+			 * that closes at once, a TLS handshake refused). */
+			if (!k->done && ++r->fresh_fails > c->o.max_replays)
+				code = err == H1C_ETRUNCATED ? H1C_ENOTSENT : err;
+			else
+				code = r->body_touched && !r->body_rewind ? H1C_ENOTSENT : 0;
 		} else if (r->replayable && !(c->o.flags & H1C_CLIENT_NO_REPLAY) &&
 		           r->replays < c->o.max_replays) {
 			code = 0;
@@ -1028,7 +1045,7 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 
 		if (err)
 			return cx_fail(c, x, err, NULL);
-		n = c->io->read(x->io, space, room);
+		n = x->pool->io->read(x->io, space, room);
 		if (n > 0) {
 			h1c__conn_filled(&x->conn, (size_t)n);
 			x->last_io = h1c__now_ms();
@@ -1044,8 +1061,12 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 		}
 		if (n == 0)
 			return cx_eof(c, x);
-		if (n == H1C_EWANTREAD || n == H1C_EWANTWRITE)
+		if (n == H1C_EWANTREAD)
 			return 0;
+		if (n == H1C_EWANTWRITE) {
+			x->rd_wants_write = 1;
+			return 0;
+		}
 		return cx_fail(c, x, (int)n, NULL);
 	}
 	return 0;
@@ -1057,21 +1078,23 @@ static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
 {
 	struct fdent *f = fdent(c, fd);
 	int err = 0;
-	void *io = f ? c->io->open(c->o.io_user, fd, x->pool->host, &err) : NULL;
+	const struct h1c_io *v = x->pool->io;
+	void *io = f ? v->open(v == c->io ? c->o.io_user : c->o.tls_user, fd, x->pool->host, &err)
+	             : NULL;
 
 	if (!io) {
 		close(fd);
 		return err ? err : H1C_ENOMEM;
 	}
-	f = fdent(c, c->io->fd(io));
+	f = fdent(c, v->fd(io));
 	if (!f) {
-		c->io->close(io);
+		v->close(io);
 		return H1C_ENOMEM;
 	}
 	x->pool->ndial--;
 	x->state = CX_OPEN;
 	x->io = io;
-	x->fd = c->io->fd(io);
+	x->fd = v->fd(io);
 	f->cx = x;
 	x->last_io = h1c__now_ms();
 	cx_settle(c, x);
@@ -1464,7 +1487,8 @@ static unsigned cx_wants(const struct cx *x)
 	if (x->state == CX_DIAL)
 		return H1C_WRITE;
 	h1c__conn_output(&x->conn, &p, &n);
-	return H1C_READ | (n && !x->write_failed ? H1C_WRITE : 0);
+	return H1C_READ |
+	       ((n && !x->write_failed && !x->wr_wants_read) || x->rd_wants_write ? H1C_WRITE : 0);
 }
 
 /* Brings the outside loop up to date: sockets and the deadline. */
@@ -1529,14 +1553,26 @@ static void ready(struct h1c_client *c, int fd, unsigned events)
 	}
 	if (x->fd != fd)
 		return;
-	if ((events & H1C_WRITE) && cx_flush(c, x))
-		return;
+	if (events & H1C_WRITE) {
+		if (x->rd_wants_write) {
+			x->rd_wants_write = 0;
+			if (cx_read(c, x))
+				return;
+		}
+		if (cx_flush(c, x))
+			return;
+	}
 	if (events & H1C_READ) {
 		if (x->idle) {
 			/* An idle connection heard from: closed, or junk. */
 			c->st.stale_closed++;
 			cx_destroy(c, x);
 			return;
+		}
+		if (x->wr_wants_read) {
+			x->wr_wants_read = 0;
+			if (cx_flush(c, x))
+				return;
 		}
 		cx_read(c, x);
 	}

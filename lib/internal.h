@@ -107,6 +107,7 @@ struct h1c__url {
 	const char *path;     /* origin-form target: path and query */
 	size_t path_len;      /* 0 when the URL has none ("/" is sent) */
 	int has_path;         /* the target starts with '/' */
+	int tls;              /* https: (default port 443) */
 	const char *absolute; /* absolute-form target, fragment removed */
 	size_t absolute_len;
 };

@@ -78,13 +78,19 @@ int h1c__url_parse(const char *url, struct h1c__url *u)
 	for (i = 0; i < n; i++)
 		if (!url_byte((unsigned char)url[i]))
 			return H1C_EURL;
-	if (n < 7 || !h1c__ieq(url, 7, "http://"))
+	if (n >= 7 && h1c__ieq(url, 7, "http://")) {
+		auth = url + 7;
+		u->tls = 0;
+	} else if (n >= 8 && h1c__ieq(url, 8, "https://")) {
+		auth = url + 8;
+		u->tls = 1;
+	} else {
 		return H1C_EURL;
-	auth = url + 7;
+	}
 	p = auth;
 	while (*p && *p != '/' && *p != '?' && *p != '#')
 		p++;
-	if (parse_authority(auth, (size_t)(p - auth), 80, u))
+	if (parse_authority(auth, (size_t)(p - auth), u->tls ? 443 : 80, u))
 		return H1C_EURL;
 	/* The fragment is never sent. */
 	end = strchr(p, '#');
@@ -111,6 +117,7 @@ int h1c__hostport_parse(const char *s, struct h1c__url *u)
 		if (parse_authority(s, n, 3128, u))
 			return H1C_EURL;
 	}
+	u->tls = 0;
 	u->path = "/";
 	u->path_len = 1;
 	u->absolute = NULL;

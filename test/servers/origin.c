@@ -3,7 +3,8 @@
  * Independent of the library on purpose: it parses requests its own way.
  *
  *   origin [--port N] [--idle-close MS] [--max-requests N] [--ka-max N]
- *          [--drop-nth N] [--rst-nth N] [--http10] [--out-of-turn] [--log FILE]
+ *          [--drop-nth N] [--rst-nth N] [--http10] [--out-of-turn] [--slam]
+ *          [--chaos SEED] [--log FILE]
  *
  * Prints "port N" on stdout once listening on 127.0.0.1, then serves until
  * killed. Every response carries X-Conn (connection number) and X-Conn-Req
@@ -37,7 +38,8 @@
  * every request with HTTP/1.0 (kept alive when asked). --out-of-turn
  * answers a second pipelined request in the middle of the first one's
  * response (once per connection): what a broken server or intermediary
- * does, which a client can only notice when the framing breaks. --log FILE
+ * does, which a client can only notice when the framing breaks. --slam
+ * closes every connection as soon as it is accepted. --log FILE
  * appends a line per request received: connection, its number there,
  * method, target, and ahead=1 when the next request had already arrived
  * (the client pipelined); dropped=1 when it was seen and left unanswered.
@@ -95,7 +97,7 @@ struct conn {
 
 static struct conn *conns[MAXC];
 static unsigned next_id = 1;
-static int idle_close_ms, max_requests, ka_max, drop_nth, rst_nth, http10, out_of_turn;
+static int idle_close_ms, max_requests, ka_max, drop_nth, rst_nth, http10, out_of_turn, slam;
 static FILE *logf;
 static int ooo_inner; /* handling the pair of an out-of-turn answer */
 static int cur_head; /* the request being answered is a HEAD */
@@ -579,6 +581,8 @@ int main(int argc, char **argv)
 			http10 = 1;
 		else if (strcmp(argv[i], "--out-of-turn") == 0)
 			out_of_turn = 1;
+		else if (strcmp(argv[i], "--slam") == 0)
+			slam = 1;
 		else if (strcmp(argv[i], "--chaos") == 0 && i + 1 < argc) {
 			chaos = 1;
 			chaos_seed = strtoull(argv[++i], NULL, 10);
@@ -593,7 +597,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: origin [--port N] [--idle-close MS] [--max-requests N] "
 			                "[--ka-max N] [--drop-nth N] [--rst-nth N] [--http10] "
-			                "[--out-of-turn] [--chaos SEED] [--log FILE]\n");
+			                "[--out-of-turn] [--slam] [--chaos SEED] [--log FILE]\n");
 			return 2;
 		}
 	}
@@ -645,6 +649,15 @@ int main(int argc, char **argv)
 		now = now_ms();
 		if (pf[0].revents & POLLIN) {
 			int fd = accept(lfd, NULL, NULL);
+			if (fd >= 0 && slam) {
+				/* --slam: every connection closed as it is accepted. */
+				if (logf) {
+					fprintf(logf, "slammed\n");
+					fflush(logf);
+				}
+				close(fd);
+				fd = -1;
+			}
 			for (i = 0; fd >= 0 && i < MAXC && conns[i]; i++)
 				;
 			if (fd >= 0 && i < MAXC) {

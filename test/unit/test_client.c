@@ -718,6 +718,93 @@ static void test_deadlines(void **state)
 	origin_stop(&o);
 }
 
+/* An I/O layer whose writes always fail, as a refused TLS handshake does:
+ * no request ever goes out. */
+struct deaf {
+	int fd;
+};
+
+static void *deaf_open(void *user, int fd, const char *host, int *err)
+{
+	struct deaf *d = malloc(sizeof(*d));
+
+	(void)user;
+	(void)host;
+	if (!d) {
+		*err = H1C_ENOMEM;
+		return NULL;
+	}
+	d->fd = fd;
+	return d;
+}
+
+static long deaf_read(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return H1C_EIO;
+}
+
+static long deaf_write(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return H1C_EIO;
+}
+
+static int deaf_fd(void *ctx)
+{
+	return ((struct deaf *)ctx)->fd;
+}
+
+static void deaf_close(void *ctx)
+{
+	close(((struct deaf *)ctx)->fd);
+	free(ctx);
+}
+
+static const struct h1c_io deaf_io = {"deaf", deaf_open, deaf_read, deaf_write, deaf_fd, deaf_close};
+
+/* New connections that fail before the request goes out (a server closing
+ * each at once; an I/O layer that cannot write): the request is tried on
+ * max_replays + 1 connections, then ends with the error, never looping. */
+static void test_server_slams(void **state)
+{
+	struct origin o;
+	struct job j[2];
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--slam", NULL);
+	/* Plain sockets: the write may go out before the close is seen. */
+	c = client(1, 1, 0);
+	submit(c, &o, "GET", "/bytes/3", &j[0], NULL);
+	run_all(c);
+	h1c_client_stats(c, &st);
+	assert_int_equal(j[0].ended, 1);
+	assert_true(j[0].err == H1C_ENOTSENT || j[0].err == H1C_EUNANSWERED || j[0].err == H1C_EIO);
+	assert_true(st.connections_opened <= 2 * (H1C_DEFAULT_MAX_REPLAYS + 1));
+	h1c_client_free(c);
+	/* Nothing can be written: exactly max_replays + 1 connections. */
+	memset(&co, 0, sizeof(co));
+	co.io = &deaf_io;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	submit(c, &o, "GET", "/bytes/3", &j[1], NULL);
+	run_all(c);
+	h1c_client_stats(c, &st);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_EIO);
+	assert_int_equal(st.connections_opened, H1C_DEFAULT_MAX_REPLAYS + 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
 /* Errors returned by the call mean no callback, ever. */
 static void test_refused_requests(void **state)
 {
@@ -730,6 +817,8 @@ static void test_refused_requests(void **state)
 	memset(&j, 0, sizeof(j));
 	memset(&rq, 0, sizeof(rq));
 	rq.url = "ftp://127.0.0.1/";
+	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j), H1C_EURL);
+	rq.url = "https://127.0.0.1/"; /* no TLS vtable given */
 	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j), H1C_EURL);
 	rq.url = "http://127.0.0.1:1/";
 	rq.headers = &h;
@@ -1252,6 +1341,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_callback_stops, stop_all),
 		cmocka_unit_test_teardown(test_request_timeout_and_free, stop_all),
 		cmocka_unit_test_teardown(test_deadlines, stop_all),
+		cmocka_unit_test_teardown(test_server_slams, stop_all),
 		cmocka_unit_test_teardown(test_refused_requests, stop_all),
 		cmocka_unit_test_teardown(test_connect_refused, stop_all),
 		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),

@@ -26,12 +26,19 @@ static void test_urls(void **state)
 	assert_int_equal(h1c__url_parse("http://h?q", &u), 0);
 	assert_false(u.has_path);
 	assert_memory_equal(u.path, "?q", 2);
+	assert_false(u.tls);
+	assert_int_equal(h1c__url_parse("HTTPS://example.test/s", &u), 0);
+	assert_true(u.tls);
+	assert_int_equal(u.port, 443);
+	assert_int_equal(h1c__url_parse("https://[::1]:8443", &u), 0);
+	assert_true(u.tls);
+	assert_int_equal(u.port, 8443);
 }
 
 static void test_bad_urls(void **state)
 {
 	static const char *const bad[] = {
-		"https://example.test/", "ftp://x/", "http://", "http:///x", "http://a b/",
+		"httpss://example.test/", "https:/x/", "https://", "ftp://x/", "http://", "http:///x", "http://a b/",
 		"http://a/b c", "http://a:0/", "http://a:65536/", "http://a:/", "http://a:8x/",
 		"http://user@a/", "http://[::1/", "http://[::g]/", "http://a/\x01", "http://a/\xc3\xa9",
 		"example.test/", NULL,

@@ -1,0 +1,237 @@
+/*
+ * tls-openssl.c - https:// through the I/O vtable, over OpenSSL. The
+ * library has no TLS of its own: a client is given a struct h1c_io for
+ * https (tls_io), and everything else (pools, keep-alive, pipelining,
+ * replay, the event loop) works as it does for http. Any TLS library fits
+ * the same five functions; this one is OpenSSL (needed by this example
+ * only: cc tls-openssl.c -lh1c -lssl -lcrypto).
+ *
+ *   tls-openssl --ca FILE [--pipeline N] [--stats] URL...
+ *
+ * Verifies the server's certificate against the CA file (and its name or
+ * IP address against the URL's host), fetches every URL on one client, and
+ * writes the bodies to stdout in URL order. Exits 0 when every response
+ * was a 2xx; --stats prints the client's counters as JSON on stderr.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <h1c.h>
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the vtable --------------------------------------------------------------- */
+
+struct tls {
+	SSL *ssl;
+	int fd;
+};
+
+/* Called once the TCP connection is up (fd is non-blocking). The handshake
+ * happens inside the first reads and writes, which report H1C_EWANTREAD or
+ * H1C_EWANTWRITE while it goes on, so the event loop never blocks. */
+static void *tls_open(void *user, int fd, const char *host, int *err)
+{
+	SSL_CTX *ctx = user;
+	struct tls *t = calloc(1, sizeof(*t));
+	unsigned char ip[16];
+	int is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+
+	if (!t || !(t->ssl = SSL_new(ctx))) {
+		free(t);
+		*err = H1C_ENOMEM;
+		return NULL;
+	}
+	t->fd = fd;
+	SSL_set_fd(t->ssl, fd);
+	SSL_set_connect_state(t->ssl);
+	/* The library's output buffer may move between a short write and its
+	 * retry, and writes may be partial, as with a socket. */
+	SSL_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (is_ip) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host);
+	} else {
+		SSL_set_tlsext_host_name(t->ssl, host); /* SNI */
+		SSL_set1_host(t->ssl, host);
+	}
+	return t;
+}
+
+/* Maps an SSL_read/SSL_write result to the vtable's convention. */
+static long tls_result(struct tls *t, int r)
+{
+	switch (SSL_get_error(t->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		return H1C_EWANTREAD;
+	case SSL_ERROR_WANT_WRITE:
+		return H1C_EWANTWRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0; /* close_notify: the end */
+	default: {
+		long v = SSL_get_verify_result(t->ssl);
+		if (v != X509_V_OK)
+			fprintf(stderr, "tls-openssl: certificate: %s\n",
+			        X509_verify_cert_error_string(v));
+		else
+			ERR_print_errors_fp(stderr);
+		ERR_clear_error();
+		return H1C_EIO;
+	}
+	}
+}
+
+static long tls_read(void *ctx, void *buf, size_t len)
+{
+	struct tls *t = ctx;
+	int r = SSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+
+	return r > 0 ? r : tls_result(t, r);
+}
+
+static long tls_write(void *ctx, const void *buf, size_t len)
+{
+	struct tls *t = ctx;
+	int r = SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+
+	return r > 0 ? r : tls_result(t, r);
+}
+
+static int tls_fd(void *ctx)
+{
+	return ((struct tls *)ctx)->fd;
+}
+
+static void tls_close(void *ctx)
+{
+	struct tls *t = ctx;
+
+	SSL_shutdown(t->ssl); /* one try, never waits */
+	SSL_free(t->ssl);
+	close(t->fd);
+	free(t);
+}
+
+static const struct h1c_io tls_io = {"openssl", tls_open, tls_read, tls_write, tls_fd, tls_close};
+
+/* ---- fetching ------------------------------------------------------------------- */
+
+struct job {
+	int status, err, ended;
+	char *body;
+	size_t len;
+};
+
+static int on_head(void *user, const struct h1c_response *r)
+{
+	((struct job *)user)->status = r->status;
+	return 0;
+}
+
+static int on_data(void *user, const char *p, size_t n)
+{
+	struct job *j = user;
+	char *b = realloc(j->body, j->len + n);
+
+	if (!b)
+		return 1;
+	memcpy(b + j->len, p, n);
+	j->body = b;
+	j->len += n;
+	return 0;
+}
+
+static void on_done(void *user, int err, unsigned flags)
+{
+	struct job *j = user;
+
+	(void)flags;
+	j->err = err;
+	j->ended = 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+	struct job *jobs;
+	const char *ca = NULL;
+	int i, first, n, stats = 0, bad = 0;
+	unsigned depth = 1;
+	SSL_CTX *ctx;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+			ca = argv[++i];
+		else if (strcmp(argv[i], "--pipeline") == 0 && i + 1 < argc)
+			depth = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--stats") == 0)
+			stats = 1;
+		else
+			break;
+	}
+	first = i;
+	n = argc - first;
+	if (!ca || n < 1) {
+		fprintf(stderr, "usage: tls-openssl --ca FILE [--pipeline N] [--stats] URL...\n");
+		return 2;
+	}
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx || SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		fprintf(stderr, "tls-openssl: cannot load %s\n", ca);
+		return 2;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+
+	memset(&co, 0, sizeof(co));
+	co.tls_io = &tls_io;
+	co.tls_user = ctx;
+	co.pipeline_depth = depth;
+	co.max_per_origin = 1;
+	c = h1c_client_new(&co);
+	jobs = calloc((size_t)n, sizeof(*jobs));
+	if (!c || !jobs)
+		return 2;
+	for (i = 0; i < n; i++) {
+		struct h1c_request rq;
+		long long id;
+		memset(&rq, 0, sizeof(rq));
+		rq.url = argv[first + i];
+		id = h1c_client_request(c, &rq, &cb, &jobs[i]);
+		if (id < 0) {
+			fprintf(stderr, "tls-openssl: %s: %s\n", rq.url, h1c_strerror((int)id));
+			jobs[i].err = (int)id;
+			jobs[i].ended = 1;
+		}
+	}
+	if (h1c_client_run(c, -1) < 0)
+		bad = 1;
+	for (i = 0; i < n; i++) {
+		if (jobs[i].err || jobs[i].status < 200 || jobs[i].status > 299) {
+			fprintf(stderr, "tls-openssl: %s: %s (status %d)\n", argv[first + i],
+			        jobs[i].err ? h1c_strerror(jobs[i].err) : "not a 2xx", jobs[i].status);
+			bad = 1;
+		}
+		fwrite(jobs[i].body, 1, jobs[i].len, stdout);
+		free(jobs[i].body);
+	}
+	h1c_client_stats(c, &st);
+	if (stats)
+		fprintf(stderr,
+		        "{\"responses\":%lu,\"errors\":%lu,\"connections_opened\":%lu,"
+		        "\"connections_reused\":%lu,\"pipelined\":%lu,\"max_in_flight\":%lu}\n",
+		        st.responses, st.errors, st.connections_opened, st.connections_reused,
+		        st.pipelined, st.max_in_flight);
+	h1c_client_free(c);
+	SSL_CTX_free(ctx);
+	free(jobs);
+	return bad;
+}
