@@ -49,6 +49,7 @@ EXAMPLES = $(B)/io-counting $(B)/async-get $(B)/epoll-get
 # (checked by a sub-make, so that `make deps check` sees what deps installed).
 HAVE_LIBEVENT = $(shell pkg-config --exists libevent 2>/dev/null && echo 1)
 HAVE_OPENSSL = $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
+HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
@@ -92,9 +93,15 @@ $(B)/msngw-emu: test/servers/msngw-emu.c
 $(B)/epoll-get: examples/epoll-get.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
-$(B)/libevent-get: examples/libevent-get.c $(B)/libh1c.a include/h1c.h
+$(B)/libevent-get: examples/libevent-get.c adapters/h1c-libevent.h examples/fetch-list.h \
+		$(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags libevent) $< -o $@ $(LDFLAGS) \
 		$(B)/libh1c.a $$(pkg-config --libs libevent)
+
+$(B)/libuv-get: examples/libuv-get.c adapters/h1c-libuv.h examples/fetch-list.h \
+		$(B)/libh1c.a include/h1c.h
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags libuv) $< -o $@ $(LDFLAGS) \
+		$(B)/libh1c.a $$(pkg-config --libs libuv)
 
 $(B)/tls-openssl: examples/tls-openssl.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags openssl) $< -o $@ $(LDFLAGS) \
@@ -140,6 +147,8 @@ unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/soak
 optional-examples:
 	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \
 	else echo "libevent-get: libevent not found, not built"; fi
+	@if [ "$(HAVE_LIBUV)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libuv-get; \
+	else echo "libuv-get: libuv (libuv1-dev) not found, not built"; fi
 	@if [ "$(HAVE_OPENSSL)" = 1 ]; then $(MAKE) --no-print-directory $(B)/tls-openssl; \
 	else echo "tls-openssl: OpenSSL (libssl-dev) not found, not built"; fi
 
@@ -172,7 +181,7 @@ COV_B = build/cov
 coverage:
 	@sh test/install-deps gcovr
 	rm -rf $(COV_B)
-	$(MAKE) B=$(COV_B) CFLAGS="--coverage -O0" LDFLAGS="--coverage" all unit-tests
+	$(MAKE) B=$(COV_B) CFLAGS="--coverage -O0" LDFLAGS="--coverage" all unit-tests optional-examples
 	EXAMPLE_FLAGS="--coverage" sh test/run-tests $(COV_B) $(UNIT_TESTS:$(B)/%=$(COV_B)/%) \
 		> $(COV_B)/tests.log 2>&1 || { grep -E "^FAIL|failing" $(COV_B)/tests.log; exit 1; }
 	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches \
@@ -184,7 +193,7 @@ coverage:
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time \
-       libevent-dev valgrind libssl-dev openssl
+       libevent-dev libuv1-dev valgrind libssl-dev openssl
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
              pkg-config python3
 deps:

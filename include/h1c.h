@@ -666,7 +666,8 @@ struct h1c_loop {
 };
 
 /* Installs loop hooks (copied) and reports every current socket and the
- * deadline through them; NULL removes them. */
+ * deadline through them; NULL removes them. Hooks being replaced are first
+ * told to drop every socket (events 0) and the timer (-1). */
 H1C_API void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop);
 
 /* ---- the blocking call -------------------------------------------------------- */

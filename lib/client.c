@@ -1609,11 +1609,15 @@ void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
 
 	if (!c)
 		return;
-	/* Forget what the previous loop was told. */
+	/* The previous loop drops every socket and the timer it was given. */
 	for (i = 0; i < c->fds_cap; i++) {
+		if (c->has_loop && c->fds[i].watched)
+			c->loop.watch(c->loop.user, (int)i, 0, &c->fds[i].slot);
 		c->fds[i].watched = 0;
 		c->fds[i].slot = NULL;
 	}
+	if (c->has_loop && c->loop.timer && c->timer_reported != -1)
+		c->loop.timer(c->loop.user, -1);
 	c->has_loop = loop != NULL && loop->watch != NULL;
 	if (c->has_loop)
 		c->loop = *loop;
