@@ -193,7 +193,7 @@ coverage:
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time \
-       libevent-dev libuv1-dev valgrind libssl-dev openssl
+       libevent-dev libuv1-dev valgrind libssl-dev openssl cmake
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
              pkg-config python3
 deps:
@@ -300,7 +300,8 @@ install: all $(B)/h1c.pc
 	install -m 755 $(B)/libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libh1c.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libh1c.so
-	install -m 644 include/h1c.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/h1c.h adapters/h1c-libevent.h adapters/h1c-libuv.h \
+		$(DESTDIR)$(INCLUDEDIR)/
 	if [ "$(WITH_MSNGW)" = 1 ]; then install -m 644 include/h1c_msngw.h $(DESTDIR)$(INCLUDEDIR)/; fi
 	install -m 644 $(B)/h1c.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
@@ -311,6 +312,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libh1c.a $(DESTDIR)$(LIBDIR)/libh1c.so \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libh1c.so.$(VERSION) \
 		$(DESTDIR)$(INCLUDEDIR)/h1c.h $(DESTDIR)$(INCLUDEDIR)/h1c_msngw.h \
+		$(DESTDIR)$(INCLUDEDIR)/h1c-libevent.h $(DESTDIR)$(INCLUDEDIR)/h1c-libuv.h \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/h1c.pc
 	rm -f $(MAN3:man/man3/%=$(DESTDIR)$(MANDIR)/man3/%) \
 		$(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) \
