@@ -28,6 +28,11 @@ echo "== h1c-get --stats: 8 more, then /close and 2 after it"
 echo "   (X-Conn is the server's connection number: the same one all along;"
 echo "    after /close a new connection is opened, as the --stats line says)"
 echo
+echo "== h1c-get --pipeline 8: 32 GETs pipelined on one connection"
+"$B/h1c-get" -s --stats --pipeline 8 -o /dev/null $(for i in $(seq 1 32); do echo "$u/bytes/$i"; done) 2>&1
+echo "   (\"pipelined\" requests went out while others were in flight; at most"
+echo "    \"max_in_flight\" at once, all on \"connections_opened\": 1)"
+echo
 echo "== h1c-decode: a pipelined stream, fed one byte at a time"
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nchunked\r\n0\r\nServer-Timing: db;dur=53\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\ncreated' |
 	"$B/h1c-decode" --split 1 HEAD GET POST
