@@ -86,6 +86,8 @@ struct pool {
 	struct rq *wait_head, *wait_tail;
 	unsigned nwait;
 	long long no_pipeline_until;
+	unsigned fresh_fails;     /* new connections closed by the server before
+	                             carrying a response, since the last response */
 };
 
 /* One connection. */
@@ -898,6 +900,7 @@ static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
 	 * HTTP/1.0 server is never sent a pipeline). */
 	if (rd->framing.keep_alive && rd->resp.version_minor >= 1)
 		x->pipeline_ok = 1;
+	x->pool->fresh_fails = 0;
 	if (r) {
 		r->cx = NULL;
 		if (r->discard) {
@@ -1154,6 +1157,25 @@ static int make_room(struct h1c_client *c)
 	return 1;
 }
 
+/* Closes idle x, found closed by the server or holding junk. Returns 1 when
+ * that ended the requests waiting in its pool: a connection that never
+ * carried a response counts against the pool, or a server that closes every
+ * new connection at once would be dialled forever. */
+static int stale_close(struct h1c_client *c, struct cx *x)
+{
+	struct pool *p = x->pool;
+	int fresh = x->conn.done == 0;
+
+	c->st.stale_closed++;
+	cx_destroy(c, x);
+	if (fresh && ++p->fresh_fails > c->o.max_replays && !p->nconns) {
+		p->fresh_fails = 0;
+		pool_fail(c, p, H1C_ENOTSENT);
+		return 1;
+	}
+	return 0;
+}
+
 /* Takes the most recently used idle connection of p that is still fit,
  * closing those that are not. */
 static struct cx *take_idle(struct h1c_client *c, const struct pool *p, long long now)
@@ -1168,8 +1190,8 @@ static struct cx *take_idle(struct h1c_client *c, const struct pool *p, long lon
 			if (h1c__conn_reusable(&x->conn, now - x->idle_since, c->o.keepalive_ms) &&
 			    !readable_now(x->fd))
 				return x;
-			c->st.stale_closed++;
-			cx_destroy(c, x);
+			if (stale_close(c, x))
+				return NULL;
 		}
 		x = next;
 	}
@@ -1565,8 +1587,7 @@ static void ready(struct h1c_client *c, int fd, unsigned events)
 	if (events & H1C_READ) {
 		if (x->idle) {
 			/* An idle connection heard from: closed, or junk. */
-			c->st.stale_closed++;
-			cx_destroy(c, x);
+			stale_close(c, x);
 			return;
 		}
 		if (x->wr_wants_read) {
