@@ -299,6 +299,10 @@ demo: all
 
 MAN3 = $(wildcard man/man3/*.3)
 MAN1 = $(wildcard man/man1/*.1)
+ifneq ($(WITH_MSNGW),1)
+MAN3 := $(filter-out man/man3/h1c_msngw_%,$(MAN3))
+MAN1 := $(filter-out man/man1/msn-gateway.1,$(MAN1))
+endif
 
 $(B)/h1c.pc: pkgconfig/h1c.pc.in include/h1c.h
 	@mkdir -p $(@D)
