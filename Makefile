@@ -196,9 +196,9 @@ coverage:
 	$(MAKE) B=$(COV_B) CFLAGS="--coverage -O0" LDFLAGS="--coverage" all unit-tests optional-examples
 	EXAMPLE_FLAGS="--coverage" sh test/run-tests $(COV_B) $(UNIT_TESTS:$(B)/%=$(COV_B)/%) \
 		> $(COV_B)/tests.log 2>&1 || { grep -E "^FAIL|failing" $(COV_B)/tests.log; exit 1; }
-	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches \
+	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches $(COV_B) \
 		> $(COV_B)/lines.txt
-	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches -b \
+	gcovr -r . --filter 'lib/' --object-directory $(COV_B) --exclude-unreachable-branches -b $(COV_B) \
 		> $(COV_B)/branches.txt
 	@sed -n '/^File/,$$p' $(COV_B)/lines.txt | cut -c1-70
 	@sed -n '/^File/,$$p' $(COV_B)/branches.txt | cut -c1-70

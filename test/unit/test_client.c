@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -817,6 +819,94 @@ static void test_server_slams(void **state)
 	origin_stop(&o);
 }
 
+/* ---- errors of the calls themselves ------------------------------------------------ */
+
+static struct h1c_client *cancel_client;
+static long long cancel_target;
+
+static int cancel_other(void *user, const struct h1c_response *r)
+{
+	j_head(user, r);
+	/* From inside a callback: deferred to a safe point. */
+	assert_int_equal(h1c_client_cancel(cancel_client, cancel_target), 0);
+	assert_int_equal(h1c_client_cancel(cancel_client, cancel_target), H1C_EINVAL);
+	return 0;
+}
+
+/* Bad arguments, a full queue, a cancel from a callback, and a connect that
+ * times out (a listener whose accept queue is full drops the SYN). */
+static void test_call_errors(void **state)
+{
+	static const struct h1c_callbacks ccb = {NULL, cancel_other, j_data, NULL, j_done};
+	struct origin o;
+	struct job j[4];
+	struct h1c_request rq;
+	struct h1c_result res;
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int l, f;
+	char url[128];
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(h1c_client_request(NULL, &rq, &cbs, &j[0]), H1C_EINVAL);
+	assert_int_equal(h1c_client_run(NULL, 0), H1C_EINVAL);
+	assert_int_equal(h1c_client_on_ready(NULL, 0, H1C_READ), H1C_EINVAL);
+	assert_int_equal(h1c_client_on_timeout(NULL), H1C_EINVAL);
+	assert_int_equal(h1c_client_cancel(NULL, 1), H1C_EINVAL);
+	assert_int_equal(h1c_client_fetch(NULL, &rq, &res), H1C_EINVAL);
+	assert_string_equal(h1c_errname(-999), "H1C_EUNKNOWN");
+
+	origin_start(&o, NULL);
+	memset(&co, 0, sizeof(co));
+	co.max_per_origin = 1;
+	co.max_queued = 2;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	assert_int_equal(h1c_client_request(c, NULL, &cbs, &j[0]), H1C_EINVAL);
+	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j[0]), H1C_EINVAL); /* no URL */
+	assert_int_equal(h1c_client_cancel(c, 12345), H1C_EINVAL);
+	/* The first request's head cancels the second, still waiting. */
+	cancel_client = c;
+	snprintf(url, sizeof(url), "%s/bytes/4", o.base);
+	rq.url = url;
+	assert_true(h1c_client_request(c, &rq, &ccb, &j[0]) > 0);
+	cancel_target = submit(c, &o, "GET", "/bytes/5", &j[1], NULL);
+	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j[2]), H1C_EQUEUEFULL);
+	run_all(c);
+	assert_int_equal(j[0].err, 0);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ECANCELED);
+	assert_int_equal(j[2].ended, 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 0), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
+	f = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(f, (struct sockaddr *)&sa, sizeof(sa)), 0); /* fills it */
+	memset(&co, 0, sizeof(co));
+	co.connect_timeout_ms = 200;
+	c = h1c_client_new(&co);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sa.sin_port));
+	rq.url = url;
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[3]) > 0);
+	run_all(c);
+	assert_int_equal(j[3].ended, 1);
+	assert_int_equal(j[3].err, H1C_ETIMEDOUT);
+	h1c_client_free(c);
+	close(f);
+	close(l);
+}
+
 /* Errors returned by the call mean no callback, ever. */
 static void test_refused_requests(void **state)
 {
@@ -1354,6 +1444,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_request_timeout_and_free, stop_all),
 		cmocka_unit_test_teardown(test_deadlines, stop_all),
 		cmocka_unit_test_teardown(test_server_slams, stop_all),
+		cmocka_unit_test_teardown(test_call_errors, stop_all),
 		cmocka_unit_test_teardown(test_refused_requests, stop_all),
 		cmocka_unit_test_teardown(test_connect_refused, stop_all),
 		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),

@@ -406,6 +406,10 @@ static const struct tcase cases[] = {
 	 "[200 v1.1 chunked body=x!H1C_ETRUNCATED", M(NULL), OPT(0)},
 	{"trailers CR then junk", S(CHUNKED "1\r\nx\r\n0\r\n\rX"),
 	 "[200 v1.1 chunked body=x!H1C_ETRUNCATED", M(NULL), OPT(0)},
+	{"chunk size then a stray byte", S(CHUNKED "3@\r\nabc\r\n0\r\n\r\n"),
+	 "[200 v1.1 chunked body=!H1C_ECHUNKSIZE", M(NULL), OPT(0)},
+	{"chunk size, tolerated space, then LF refused", S(CHUNKED "3 \nabc\r\n0\r\n\r\n"),
+	 "[200 v1.1 chunked body=!H1C_ELINEEND", M(NULL), OPT(.lenient = H1C_LENIENT_CHUNK_WS)},
 	/* ---- hostile: byteranges ------------------------------------------- */
 	{"byteranges part longer than range", S("HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=B\r\n\r\n"
 	                                        "--B\r\nContent-Range: bytes 0-2/10\r\n\r\nabcdef\r\n--B--\r\n"),

@@ -82,6 +82,7 @@ static void test_bodies(void **state)
 {
 	struct h1c__req r = req("POST", "/p", 5);
 	(void)state;
+	assert_int_equal(h1c__conn_body(&c, "x", 1, 1), H1C_EINVAL); /* no request yet */
 	assert_int_equal(h1c__conn_request(&c, &r), 0);
 	assert_int_equal(h1c__conn_body(&c, "hello", 5, 0), 0);
 	assert_output("POST /p HTTP/1.1\r\nHost: example.test:8080\r\nConnection: keep-alive\r\n"

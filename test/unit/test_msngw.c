@@ -181,6 +181,22 @@ static void test_send_checks(void **state)
 	o.server = "XX";
 	o.ip = "1.2.3.4";
 	assert_null(h1c_msngw_open(c, &o, NULL, NULL));
+	/* Malformed command lines, one rule each. */
+	assert_int_equal(h1c_msngw_command_len(NULL, " VER 1\r\n", 8), H1C_EMSNSYNTAX); /* no name */
+	assert_int_equal(h1c_msngw_command_len(NULL, "V\x01R 1\r\n", 8), H1C_EMSNSYNTAX);
+	assert_int_equal(h1c_msngw_command_len(NULL, "MSG\r\n", 5), H1C_EMSNSYNTAX); /* no length */
+	assert_int_equal(h1c_msngw_command_len(NULL, "MSG 1 N x2\r\n", 12), H1C_EMSNSYNTAX);
+	assert_int_equal(h1c_msngw_command_len(NULL, "MSG 1 N 99999999999999999999\r\n", 30),
+	                 H1C_EMSNPAYLOAD);
+	assert_int_equal(h1c_msngw_command_len(NULL, "200 1 ab\r\n", 10), 10); /* an error reply */
+	assert_int_equal(h1c_msngw_command_len(NULL, NULL, 1), H1C_EINVAL);
+	/* Calls on nothing, or after the end. */
+	assert_int_equal(h1c_msngw_send(NULL, "OUT\r\n", 5), H1C_EINVAL);
+	assert_int_equal(h1c_msngw_send(s, NULL, 5), H1C_EINVAL);
+	assert_int_equal(h1c_msngw_close(NULL), H1C_EINVAL);
+	assert_int_equal(h1c_msngw_close(s), 0);
+	assert_int_equal(h1c_msngw_close(s), H1C_EMSNCLOSED);
+	assert_null(h1c_msngw_open(NULL, &o, NULL, NULL));
 	h1c_msngw_free(s);
 	h1c_client_free(c);
 }

@@ -41,7 +41,7 @@ static void test_bad_urls(void **state)
 		"httpss://example.test/", "https:/x/", "https://", "ftp://x/", "http://", "http:///x", "http://a b/",
 		"http://a/b c", "http://a:0/", "http://a:65536/", "http://a:/", "http://a:8x/",
 		"http://user@a/", "http://[::1/", "http://[::g]/", "http://a/\x01", "http://a/\xc3\xa9",
-		"example.test/", NULL,
+		"example.test/", "http://a|b/", "http://a`b/", NULL,
 	};
 	struct h1c__url u;
 	size_t i;
@@ -50,6 +50,7 @@ static void test_bad_urls(void **state)
 		if (h1c__url_parse(bad[i], &u) != H1C_EURL)
 			fail_msg("accepted %s", bad[i]);
 	assert_int_equal(h1c__url_parse(NULL, &u), H1C_EURL);
+	assert_int_equal(h1c__hostport_parse(NULL, &u), H1C_EURL);
 }
 
 static void test_proxy(void **state)
