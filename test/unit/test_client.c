@@ -827,10 +827,22 @@ static long long cancel_target;
 static int cancel_other(void *user, const struct h1c_response *r)
 {
 	j_head(user, r);
-	/* From inside a callback: deferred to a safe point. */
+	/* From inside a callback: no nested run; a cancel is deferred to a
+	 * safe point. */
+	assert_int_equal(h1c_client_run(cancel_client, 0), H1C_EINVAL);
 	assert_int_equal(h1c_client_cancel(cancel_client, cancel_target), 0);
 	assert_int_equal(h1c_client_cancel(cancel_client, cancel_target), H1C_EINVAL);
 	return 0;
+}
+
+static long bad_read(void *user, void *buf, size_t len)
+{
+	const struct job *j = user;
+
+	if (!j->status || len < 10)
+		return -1;
+	memset(buf, 'x', 10);
+	return 10;
 }
 
 /* Bad arguments, a full queue, a cancel from a callback, and a connect that
@@ -881,6 +893,24 @@ static void test_call_errors(void **state)
 	assert_int_equal(j[1].ended, 1);
 	assert_int_equal(j[1].err, H1C_ECANCELED);
 	assert_int_equal(j[2].ended, 0);
+	h1c_client_free(c);
+	/* A body callback that fails, or gives more than it announced. */
+	c = client(1, 1, 0);
+	snprintf(url, sizeof(url), "%s/echo", o.base);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "PUT";
+	rq.url = url;
+	rq.body_read = bad_read;
+	rq.body_size = 3;
+	memset(j, 0, sizeof(j));
+	rq.body_user = &j[0]; /* j[0].status 0: fail at once */
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[0]) > 0);
+	j[1].status = 1; /* 10 bytes for 3 announced */
+	rq.body_user = &j[1];
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[1]) > 0);
+	run_all(c);
+	assert_int_equal(j[0].err, H1C_ECALLBACK);
+	assert_int_equal(j[1].err, H1C_ECALLBACK);
 	h1c_client_free(c);
 	origin_stop(&o);
 

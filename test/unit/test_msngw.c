@@ -589,6 +589,39 @@ static void test_allocation_failures(void **state)
 	emu_stop(&e);
 }
 
+/* A gateway slower than close_timeout_ms: closing ends the session with
+ * H1C_ETIMEDOUT, once, without waiting for the answer to OUT. */
+static void test_close_timeout(void **state)
+{
+	static struct rec r;
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	char gw[64];
+	int rounds = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	emu_start(&e, "--delay", "400");
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
+	memset(&o, 0, sizeof(o));
+	o.gateway = gw;
+	o.close_timeout_ms = 50;
+	s = h1c_msngw_open(c, &o, &rcb, &r);
+	assert_non_null(s);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	while (!strstr(r.text, "VER 1") && !r.ended && rounds++ < 300)
+		h1c_client_run(c, 20);
+	assert_non_null(strstr(r.text, "VER 1"));
+	assert_int_equal(h1c_msngw_close(s), 0);
+	run_until_ended(c, &r, 1);
+	assert_int_equal(r.err, H1C_ETIMEDOUT);
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +638,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_session_http10, stop_running),
 		cmocka_unit_test_teardown(test_session_continue, stop_running),
 		cmocka_unit_test_teardown(test_session_http_error, stop_running),
+		cmocka_unit_test_teardown(test_close_timeout, stop_running),
 		cmocka_unit_test_teardown(test_allocation_failures, stop_running),
 	};
 	const char *slash = strrchr(argv[0], '/');
