@@ -27,7 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		if (u.absolute_len && (u.absolute < s || u.absolute + u.absolute_len > s + len))
 			__builtin_trap();
-		if (h1c__url_parse(s, &u2) != 0 || strcmp(u.host, u2.host) != 0 || u.port != u2.port)
+		if (h1c__url_parse(s, &u2) != 0 || strcmp(u.host, u2.host) != 0 || u.port != u2.port ||
+		    u.tls != u2.tls)
+			__builtin_trap();
+		/* The scheme decides TLS: https:// and nothing else. */
+		if (u.tls != (len >= 8 && (s[4] == 's' || s[4] == 'S')))
 			__builtin_trap();
 	}
 	if (h1c__hostport_parse(s, &u) == 0) {
