@@ -769,6 +769,20 @@ static void deaf_close(void *ctx)
 
 static const struct h1c_io deaf_io = {"deaf", deaf_open, deaf_read, deaf_write, deaf_fd, deaf_close};
 
+/* An I/O layer that refuses every connection it is given (as a TLS layer
+ * out of sessions would). */
+static void *refusing_open(void *user, int fd, const char *host, int *err)
+{
+	(void)user;
+	(void)fd;
+	(void)host;
+	*err = H1C_EIO;
+	return NULL;
+}
+
+static const struct h1c_io refusing_io = {"refusing", refusing_open, deaf_read, deaf_write,
+                                          deaf_fd, deaf_close};
+
 /* New connections that fail before the request goes out (a server closing
  * each at once; an I/O layer that cannot write): the request is tried on a
  * bounded number of connections, then ends with the error, never looping
@@ -815,6 +829,16 @@ static void test_server_slams(void **state)
 	assert_true(j[1].err == H1C_EIO || j[1].err == H1C_ENOTSENT);
 	assert_true(st.connections_opened >= H1C_DEFAULT_MAX_REPLAYS + 1);
 	assert_true(st.connections_opened <= 2 * (H1C_DEFAULT_MAX_REPLAYS + 1));
+	h1c_client_free(c);
+	/* The I/O layer refuses the connection: its error, at once. */
+	co.io = &refusing_io;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	memset(&j[0], 0, sizeof(j[0]));
+	submit(c, &o, "GET", "/bytes/3", &j[0], NULL);
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, H1C_EIO);
 	h1c_client_free(c);
 	origin_stop(&o);
 }
