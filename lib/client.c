@@ -59,7 +59,6 @@ struct rq {
 	long long body_sent;
 	int has_body, idempotent, replayable, head, expect;
 	unsigned replays;
-	unsigned fresh_fails;     /* new connections lost before it was written */
 	long long deadline;       /* 0: none */
 	struct h1c_callbacks cb;
 	void *user;
@@ -82,12 +81,13 @@ struct pool {
 	unsigned port;
 	int via_proxy;
 	const struct h1c_io *io;
+	void *io_user;            /* passed to io->open() */
 	unsigned nconns, ndial;
 	struct rq *wait_head, *wait_tail;
 	unsigned nwait;
 	long long no_pipeline_until;
-	unsigned fresh_fails;     /* new connections closed by the server before
-	                             carrying a response, since the last response */
+	unsigned fresh_fails;     /* new connections lost before carrying a
+	                             response, since the pool's last response */
 };
 
 /* One connection. */
@@ -385,13 +385,13 @@ static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request 
 
 /* Finds or makes the pool for a connection target reached through io. */
 static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
-                             const struct h1c_io *io)
+                             const struct h1c_io *io, void *io_user)
 {
 	struct pool *p;
 
 	for (p = c->pools; p; p = p->next)
 		if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
-		    strcmp(p->host, to->host) == 0)
+		    p->io_user == io_user && strcmp(p->host, to->host) == 0)
 			return p;
 	p = h1c__malloc(c->al, sizeof(*p));
 	if (!p)
@@ -401,6 +401,7 @@ static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
 	p->port = to->port;
 	p->via_proxy = c->has_proxy;
 	p->io = io;
+	p->io_user = io_user;
 	p->next = c->pools;
 	c->pools = p;
 	return p;
@@ -424,7 +425,8 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	/* https: the caller's TLS vtable, directly to the origin. */
 	if (u.tls && (!c->o.tls_io || c->has_proxy))
 		return H1C_EURL;
-	p = pool_get(c, c->has_proxy ? &c->proxy : &u, u.tls ? c->o.tls_io : c->io);
+	p = pool_get(c, c->has_proxy ? &c->proxy : &u, u.tls ? c->o.tls_io : c->io,
+	             u.tls ? c->o.tls_user : c->o.io_user);
 	if (!p)
 		return H1C_ENOMEM;
 	r = c->spare;
@@ -791,6 +793,15 @@ static int protocol_error(int err)
  * their response had begun, else H1C_EUNANSWERED.
  * Returns 1 (x is gone).
  */
+/* Counts x, being lost, against its pool when it never carried a response.
+ * Returns 1 when the pool's new connections have died more than
+ * max_replays times since its last response: a server that closes each at
+ * once, or a TLS handshake refused, would otherwise be dialled forever. */
+static int fresh_lost(const struct h1c_client *c, struct cx *x)
+{
+	return !x->conn.done && ++x->pool->fresh_fails > c->o.max_replays;
+}
+
 static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit)
 {
 	struct h1c__conn *k = &x->conn;
@@ -798,6 +809,7 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 	int codes[H1C__MAXQ];
 	unsigned i, n = 0, nback = 0, unanswered_pipelined = 0;
 	struct pool *p = x->pool;
+	int fresh_out = fresh_lost(c, x);
 
 	/* Out of memory while its response came: the request at the head
 	 * ends with that (the rest go on as with any lost connection). */
@@ -818,10 +830,9 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 			code = protocol_error(err) || err == H1C_ETRUNCATED ? err : H1C_ETRUNCATED;
 		} else if (x->written <= r->start_off) {
 			/* Never reached the server: sent later as if for the first
-			 * time, unless a callback body cannot start again, or new
-			 * connections keep failing before it goes out (a server
-			 * that closes at once, a TLS handshake refused). */
-			if (!k->done && ++r->fresh_fails > c->o.max_replays)
+			 * time, unless a callback body cannot start again, or the
+			 * pool's new connections keep dying. */
+			if (fresh_out)
 				code = err == H1C_ETRUNCATED ? H1C_ENOTSENT : err;
 			else
 				code = r->body_touched && !r->body_rewind ? H1C_ENOTSENT : 0;
@@ -1082,8 +1093,7 @@ static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
 	struct fdent *f = fdent(c, fd);
 	int err = 0;
 	const struct h1c_io *v = x->pool->io;
-	void *io = f ? v->open(v == c->io ? c->o.io_user : c->o.tls_user, fd, x->pool->host, &err)
-	             : NULL;
+	void *io = f ? v->open(x->pool->io_user, fd, x->pool->host, &err) : NULL;
 
 	if (!io) {
 		close(fd);
@@ -1158,18 +1168,15 @@ static int make_room(struct h1c_client *c)
 }
 
 /* Closes idle x, found closed by the server or holding junk. Returns 1 when
- * that ended the requests waiting in its pool: a connection that never
- * carried a response counts against the pool, or a server that closes every
- * new connection at once would be dialled forever. */
+ * that ended the requests waiting in its pool (see fresh_lost()). */
 static int stale_close(struct h1c_client *c, struct cx *x)
 {
 	struct pool *p = x->pool;
-	int fresh = x->conn.done == 0;
+	int out = fresh_lost(c, x);
 
 	c->st.stale_closed++;
 	cx_destroy(c, x);
-	if (fresh && ++p->fresh_fails > c->o.max_replays && !p->nconns) {
-		p->fresh_fails = 0;
+	if (out && !p->nconns) {
 		pool_fail(c, p, H1C_ENOTSENT);
 		return 1;
 	}
