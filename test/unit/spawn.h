@@ -47,4 +47,19 @@ static inline pid_t spawn_server(const char *const *argv, int *port)
 	return pid;
 }
 
+/* Counts the lines of a server's log holding a (and b, when not NULL). */
+static inline int log_lines(const char *path, const char *a, const char *b)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+	fclose(f);
+	return n;
+}
+
 #endif

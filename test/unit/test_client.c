@@ -107,16 +107,7 @@ static int stop_all(void **state)
 /* Counts the log lines holding every one of the given strings. */
 static int log_count(const struct origin *o, const char *a, const char *b)
 {
-	FILE *f = fopen(o->log, "r");
-	char line[2048];
-	int n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, a) && (!b || strstr(line, b)))
-			n++;
-	fclose(f);
-	return n;
+	return log_lines(o->log, a, b);
 }
 
 /* ---- requests and what became of them ------------------------------------------ */
@@ -1183,6 +1174,30 @@ static void test_callback_body_replay(void **state)
 
 /* ---- allocation failures ---------------------------------------------------------- */
 
+/* Queues rq for j in a torture run: a refusal must be H1C_ENOMEM, and then
+ * no callback may come (j is marked ended with a code of its own). */
+static void torture_request(struct h1c_client *c, const struct h1c_request *rq, struct job *j)
+{
+	long long id = h1c_client_request(c, rq, &cbs, j);
+
+	if (id < 0) {
+		assert_int_equal(id, H1C_ENOMEM);
+		j->ended = 1;
+		j->err = -1000;
+	}
+}
+
+/* Runs a torture run to its end: a failed allocation of the loop itself is
+ * reported, and the loop can be run again. */
+static void torture_run(struct h1c_client *c)
+{
+	int rc, tries = 0;
+
+	while ((rc = h1c_client_run(c, 60000)) != 0 && tries++ < 3)
+		assert_int_equal(rc, H1C_ENOMEM);
+	assert_int_equal(rc, 0);
+}
+
 /* Fails the 1st, 2nd, ... allocation in turn while a client makes pipelined
  * requests and a blocking fetch: every run ends each accepted request exactly
  * once (a response or an error), frees everything, and crashes nowhere. */
@@ -1197,7 +1212,6 @@ static void test_allocation_failures(void **state)
 		struct h1c_client_options co;
 		struct h1c_client *c;
 		struct job j[6];
-		long long ids[6];
 		struct h1c_request rq;
 		struct h1c_result res;
 		char url[128];
@@ -1219,21 +1233,9 @@ static void test_allocation_failures(void **state)
 			snprintf(path, sizeof(path), "%s/chunked/%d", o.base, 10 + i);
 			memset(&r, 0, sizeof(r));
 			r.url = path;
-			ids[i] = h1c_client_request(c, &r, &cbs, &j[i]);
-			if (ids[i] < 0) {
-				assert_int_equal(ids[i], H1C_ENOMEM);
-				j[i].ended = 1; /* refused: no callback may come */
-				j[i].err = -1000;
-			}
+			torture_request(c, &r, &j[i]);
 		}
-		{
-			/* A failed allocation of the loop itself is reported, and
-			 * the loop can be run again. */
-			int rc, tries = 0;
-			while ((rc = h1c_client_run(c, 60000)) != 0 && tries++ < 3)
-				assert_int_equal(rc, H1C_ENOMEM);
-			assert_int_equal(rc, 0);
-		}
+		torture_run(c);
 		for (i = 0; i < 6; i++) {
 			assert_int_equal(j[i].ended, 1);
 			if (j[i].err)
@@ -1320,17 +1322,9 @@ static void test_allocation_failures_faults(void **state)
 				snprintf(url, sizeof(url), "%s/bytes/%d", o.base, 20 + i);
 			}
 			r.url = url;
-			if (h1c_client_request(c, &r, &cbs, &j[i]) < 0) {
-				j[i].ended = 1; /* refused: no callback may come */
-				j[i].err = -1000;
-			}
+			torture_request(c, &r, &j[i]);
 		}
-		{
-			int rc, tries = 0;
-			while ((rc = h1c_client_run(c, 60000)) != 0 && tries++ < 3)
-				assert_int_equal(rc, H1C_ENOMEM);
-			assert_int_equal(rc, 0);
-		}
+		torture_run(c);
 		for (i = 0; i < 6; i++) {
 			assert_int_equal(j[i].ended, 1);
 			if (j[i].err == 0 && i != 3 && i != 2 && i != 4 && !bytes_ok(&j[i], 20 + (size_t)i))

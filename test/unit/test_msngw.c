@@ -254,16 +254,7 @@ static void emu_stop(struct emu *e)
 
 static int emu_count(const struct emu *e, const char *a, const char *b)
 {
-	FILE *f = fopen(e->log, "r");
-	char line[1024];
-	int n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, a) && (!b || strstr(line, b)))
-			n++;
-	fclose(f);
-	return n;
+	return log_lines(e->log, a, b);
 }
 
 /* What a session received. */
