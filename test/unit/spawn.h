@@ -54,7 +54,7 @@ static inline int log_lines(const char *path, const char *a, const char *b)
 	char line[2048];
 	int n = 0;
 
-	assert_non_null(f);
+	assert_true(f != NULL);
 	while (fgets(line, sizeof(line), f))
 		if (strstr(line, a) && (!b || strstr(line, b)))
 			n++;
