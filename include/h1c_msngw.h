@@ -20,6 +20,7 @@ extern "C" {
 #define H1C_MSNGW_DEFAULT_POLL_MS 2000
 #define H1C_MSNGW_DEFAULT_CLOSE_TIMEOUT_MS 5000
 #define H1C_MSNGW_DEFAULT_MAX_PAYLOAD ((size_t)1024 * 1024)
+#define H1C_MSNGW_DEFAULT_MAX_RETRIES 3
 
 /* Options of a session. Zero-initialise; every 0 or NULL is the default. */
 struct h1c_msngw_options {
@@ -38,6 +39,10 @@ struct h1c_msngw_options {
 	/* More payload commands (NULL-terminated names), beyond the built-in
 	 * tables, in both directions. */
 	const char *const *payload_commands;
+	/* Requests in a row whose connection broke before any answer (polls
+	 * sent again, commands re-queued or reported unsure) before the
+	 * session ends with the last error; 0: the default. */
+	int max_retries;
 };
 
 /* What a session reports. Views are valid during the call only. */

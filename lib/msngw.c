@@ -175,6 +175,7 @@ struct h1c_msngw {
 	char server[3];
 	char ip[256];
 	int poll_ms, batch, close_timeout_ms;
+	int max_retries, retries; /* requests cut in a row, and the bound */
 	size_t max_payload;
 	struct h1c_header *hdrs; /* the fields sent, defaults merged */
 	size_t nhdrs;
@@ -298,6 +299,7 @@ static int gw_head(void *user, const struct h1c_response *resp)
 	}
 	if (s->req == REQ_OPEN)
 		s->opened = 1;
+	s->retries = 0;
 	if (g.close) {
 		s->end_pending = 1;
 		s->end_err = 0;
@@ -358,6 +360,17 @@ static void gw_done(void *user, int err, unsigned flags)
 		return;
 	if (s->end_pending) {
 		session_end(s, s->end_err);
+		return;
+	}
+	if (err && (err == H1C_EUNANSWERED || err == H1C_ETRUNCATED || err == H1C_EIO ||
+	            err == H1C_ENOTSENT) && ++s->retries > s->max_retries) {
+		/* The gateway keeps breaking connections: give up. */
+		if (kind == REQ_SEND && s->opened && err != H1C_ENOTSENT && s->cb.on_unsure)
+			s->cb.on_unsure(s->user, s->body, s->body_len);
+		s->http_status = 0;
+		snprintf(s->reason, sizeof(s->reason), "%d requests in a row cut: %s", s->retries,
+		         h1c_strerror(err));
+		session_end(s, err);
 		return;
 	}
 	if (err) {
@@ -477,9 +490,12 @@ static void poll_due(void *arg)
 	struct h1c_msngw *s = arg;
 
 	if (s->closing && s->close_deadline && h1c__now_ms() >= s->close_deadline) {
-		if (s->req_id)
-			h1c_client_cancel(s->c, s->req_id);
+		long long id = s->req_id;
+		s->http_status = 0;
+		snprintf(s->reason, sizeof(s->reason), "no answer to OUT in time");
 		session_end(s, H1C_ETIMEDOUT);
+		if (id)
+			h1c_client_cancel(s->c, id);
 		return;
 	}
 	kick(s);
@@ -560,6 +576,7 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 	s->close_timeout_ms =
 	    o && o->close_timeout_ms > 0 ? o->close_timeout_ms : H1C_MSNGW_DEFAULT_CLOSE_TIMEOUT_MS;
 	s->max_payload = o && o->max_payload ? o->max_payload : H1C_MSNGW_DEFAULT_MAX_PAYLOAD;
+	s->max_retries = o && o->max_retries > 0 ? o->max_retries : H1C_MSNGW_DEFAULT_MAX_RETRIES;
 	s->extra = o ? o->payload_commands : NULL;
 	s->timer.fire = poll_due;
 	s->timer.arg = s;
@@ -619,8 +636,9 @@ int h1c_msngw_close(struct h1c_msngw *s)
 		return H1C_EMSNCLOSED;
 	s->closing = 1;
 	s->close_deadline = h1c__now_ms() + s->close_timeout_ms;
-	if (s->req == REQ_NONE)
-		h1c__timer_arm(s->c, &s->timer, h1c__now_ms());
+	/* OUT goes at the next turn; a request already outstanding (sent
+	 * with no deadline) is given up when the close timeout passes. */
+	h1c__timer_arm(s->c, &s->timer, s->req == REQ_NONE ? h1c__now_ms() : s->close_deadline);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  * or anything but POST /gateway/gateway.dll.
  *
  *   msngw-emu [--log FILE] [--gwip-other] [--split] [--big] [--delay MS]
- *             [--drop] [--http10] [--continue]
+ *             [--drop] [--http10] [--continue] [--no-session] [--bad-msnp]
+ *             [--slam-after N]
  *
  * Listens on 127.0.0.1 and [::1] on one port, printed as "port N".
  * --gwip-other answers GW-IP with the other listener's address (the next
@@ -15,6 +16,11 @@
  * payloads; --big adds a 40,000-byte payload after login; --delay holds each
  * response back; --drop closes the connection after each response;
  * --http10 answers HTTP/1.0 and closes; --continue sends 100 Continue first.
+ * --no-session answers 200 with the commands but no X-MSN-Messenger field (a
+ * web page or a proxy in the way); --bad-msnp answers the open with a line
+ * that is not MSNP; --slam-after N closes every connection accepted after
+ * N responses as soon as it is accepted (a gateway gone; with --drop every
+ * request after the Nth needs a new connection).
  * --log FILE gets a line per request: session, action, body length and
  * concurrent=1 when it came while the session had a request outstanding.
  */
@@ -61,7 +67,8 @@ struct conn {
 static struct conn *conns[MAXC];
 static struct session sessions[MAXS];
 static unsigned next_major = 954547325;
-static int gwip_other, split, big, delay_ms, drop, http10, cont;
+static int gwip_other, split, big, delay_ms, drop, http10, cont, no_session, bad_msnp;
+static int slam_after = -1, answered;
 static FILE *logf;
 
 static long long now_ms(void)
@@ -370,7 +377,10 @@ static int handle(struct conn *c)
 			snprintf(extra, sizeof(extra), "X-MSN-Messenger: GW-IP=%s;SessionID=%u.%u%s\r\n", gw,
 			         s->major, s->minor, closing ? ";session=Close" : "");
 	}
-	respond(c, 200, "OK", extra, ans ? ans : "", ans_len, 0);
+	if (bad_msnp && strcasecmp(action, "open") == 0)
+		append(&ans, &ans_len, "\x01\x02 not msnp\r\n", 13);
+	respond(c, 200, "OK", no_session ? NULL : extra, ans ? ans : "", ans_len, 0);
+	answered++;
 	/* Outstanding until the response is written. */
 	s->busy = 1;
 	c->busy_with = s;
@@ -420,9 +430,16 @@ int main(int argc, char **argv)
 			http10 = 1;
 		} else if (strcmp(argv[i], "--continue") == 0) {
 			cont = 1;
+		} else if (strcmp(argv[i], "--no-session") == 0) {
+			no_session = 1;
+		} else if (strcmp(argv[i], "--bad-msnp") == 0) {
+			bad_msnp = 1;
+		} else if (strcmp(argv[i], "--slam-after") == 0 && i + 1 < argc) {
+			slam_after = atoi(argv[++i]);
 		} else {
 			fprintf(stderr, "usage: msngw-emu [--log FILE] [--gwip-other] [--split] [--big] "
-			                "[--delay MS] [--drop] [--http10] [--continue]\n");
+			                "[--delay MS] [--drop] [--http10] [--continue] [--no-session] "
+			                "[--bad-msnp] [--slam-after N]\n");
 			return 2;
 		}
 	}
@@ -483,6 +500,11 @@ int main(int argc, char **argv)
 			if (pf[k].fd < 0 || !(pf[k].revents & POLLIN))
 				continue;
 			fd = accept(pf[k].fd, NULL, NULL);
+			if (fd >= 0 && slam_after >= 0 && answered >= slam_after) {
+				logline("slammed\n");
+				close(fd);
+				continue;
+			}
 			for (i = 0; fd >= 0 && i < MAXC && conns[i]; i++)
 				;
 			if (fd >= 0 && i < MAXC) {

@@ -212,7 +212,7 @@ struct emu {
 	char log[64];
 };
 
-static void emu_start(struct emu *e, const char *mode1, const char *mode2)
+static void emu_start3(struct emu *e, const char *mode1, const char *mode2, const char *mode3)
 {
 	int fd, n = 0;
 	const char *argv[8];
@@ -228,9 +228,16 @@ static void emu_start(struct emu *e, const char *mode1, const char *mode2)
 		argv[n++] = mode1;
 	if (mode2)
 		argv[n++] = mode2;
+	if (mode3)
+		argv[n++] = mode3;
 	argv[n] = NULL;
 	e->pid = spawn_server(argv, &e->port);
 	running = e->pid;
+}
+
+static void emu_start(struct emu *e, const char *mode1, const char *mode2)
+{
+	emu_start3(e, mode1, mode2, NULL);
 }
 
 static int stop_running(void **state)
@@ -613,6 +620,265 @@ static void test_close_timeout(void **state)
 	emu_stop(&e);
 }
 
+/* Opens a session on c against the emulator e and drives it until the
+ * open is answered with nothing outstanding. */
+static struct h1c_msngw *open_idle(struct h1c_client *c, const struct emu *e, struct rec *r,
+                                   struct h1c_msngw_options *o, char *gw, size_t gw_size)
+{
+	struct h1c_msngw *s;
+	int rounds = 0;
+
+	snprintf(gw, gw_size, "127.0.0.1:%d", e->port);
+	o->gateway = gw;
+	s = h1c_msngw_open(c, o, &rcb, r);
+	assert_non_null(s);
+	while (!(s->opened && s->req == REQ_NONE) && !r->ended && rounds++ < 600)
+		h1c_client_run(c, 10);
+	return s;
+}
+
+/* A 200 without X-MSN-Messenger (a web page, or a proxy's): no session.
+ * It ends with H1C_EMSNSESSION, the status readable, and the body is not
+ * taken for commands. */
+static void test_session_no_header(void **state)
+{
+	static struct rec r;
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	const char *reason;
+	char gw[64];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
+	emu_start(&e, "--no-session", NULL);
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
+	o.gateway = gw;
+	s = h1c_msngw_open(c, &o, &rcb, &r);
+	assert_non_null(s);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	run_until_ended(c, &r, 1);
+	assert_int_equal(r.err, H1C_EMSNSESSION);
+	assert_int_equal(h1c_msngw_http_status(s, &reason), 200);
+	assert_string_equal(reason, "no X-MSN-Messenger session");
+	assert_int_equal(r.len, 0); /* the emulator did answer VER: not delivered */
+	assert_int_equal(emu_count(&e, "action=open", NULL), 1);
+	assert_null(h1c_msngw_session_id(s));
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
+/* A body that is not MSNP ends the session with H1C_EMSNSYNTAX after the
+ * whole commands before it were delivered. */
+static void test_session_bad_msnp(void **state)
+{
+	static struct rec r;
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	char gw[64];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
+	emu_start(&e, "--bad-msnp", NULL);
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
+	o.gateway = gw;
+	s = h1c_msngw_open(c, &o, &rcb, &r);
+	assert_non_null(s);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	run_until_ended(c, &r, 1);
+	assert_int_equal(r.err, H1C_EMSNSYNTAX);
+	assert_string_equal(r.text, "VER 1 MSNP12 CVR0\r\n");
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
+/* A gateway gone after the open (every new connection closed as it is
+ * accepted, every answer followed by a close): the session does not retry
+ * forever; it ends after max_retries requests in a row were cut, with the
+ * error of the last. */
+static void test_gateway_gone(void **state)
+{
+	static struct rec r;
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	char gw[64];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
+	o.max_retries = 2;
+	o.poll_ms = 20;
+	emu_start3(&e, "--drop", "--slam-after", "1");
+	s = open_idle(c, &e, &r, &o, gw, sizeof(gw));
+	assert_int_equal(r.ended, 0);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	run_until_ended(c, &r, 1);
+	if (r.err != H1C_EUNANSWERED && r.err != H1C_ETRUNCATED && r.err != H1C_EIO &&
+	    r.err != H1C_ENOTSENT)
+		fail_msg("ended with %s", h1c_strerror(r.err));
+	assert_non_null(strstr(s->reason, "requests in a row cut"));
+	assert_true(emu_count(&e, "slammed", NULL) >= 3);
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
+/* An I/O layer that, once "dead" is set, never gets a byte out (a TLS
+ * handshake waiting for the server) while the server closes: the requests
+ * end H1C_ENOTSENT, so the command is put back first and sent again, not
+ * reported unsure; after max_retries the session ends with H1C_ENOTSENT. */
+static int layer_dead;
+
+static void *hs_open(void *user, int fd, const char *host, int *err)
+{
+	return h1c_io_plain()->open(user, fd, host, err);
+}
+
+static long hs_read(void *ctx, void *buf, size_t len)
+{
+	return h1c_io_plain()->read(ctx, buf, len);
+}
+
+static long hs_write(void *ctx, const void *buf, size_t len)
+{
+	return layer_dead ? H1C_EWANTREAD : h1c_io_plain()->write(ctx, buf, len);
+}
+
+static int hs_fd(void *ctx)
+{
+	return h1c_io_plain()->fd(ctx);
+}
+
+static void hs_close(void *ctx)
+{
+	h1c_io_plain()->close(ctx);
+}
+
+static const struct h1c_io handshake_io = {"handshake", hs_open, hs_read, hs_write, hs_fd, hs_close};
+
+/* One run of that; n > 0 fails allocation n. Returns the allocations. */
+static long gone_before_sending(const struct emu *e, long n)
+{
+	static struct rec r;
+	struct h1c_client_options co;
+	struct h1c_msngw_options o;
+	struct h1c_client *c;
+	struct h1c_msngw *s;
+	char gw[64];
+	int i, rc, queued = 0;
+
+	failalloc_start(n);
+	layer_dead = 0;
+	memset(&r, 0, sizeof(r));
+	memset(&co, 0, sizeof(co));
+	memset(&o, 0, sizeof(o));
+	co.alloc = &failing_allocator;
+	co.io = &handshake_io;
+	o.max_retries = 2;
+	c = h1c_client_new(&co);
+	if (!c)
+		return alloc_no;
+	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e->port);
+	o.gateway = gw;
+	s = h1c_msngw_open(c, &o, &rcb, &r);
+	if (!s) {
+		h1c_client_free(c);
+		assert_int_equal(live_blocks, 0);
+		return alloc_no;
+	}
+	{
+		int rounds = 0;
+		while (!(s->opened && s->req == REQ_NONE) && !r.ended && rounds++ < 600)
+			h1c_client_run(c, 10);
+	}
+	if (!r.ended) {
+		layer_dead = 1;
+		rc = h1c_msngw_send(s, ns_login[0], strlen(ns_login[0]));
+		assert_true(rc == 0 || rc == H1C_ENOMEM);
+		queued += rc == 0;
+		/* Once it is outstanding, more commands queue behind it, so
+		 * putting it back first needs room. */
+		for (i = 0; i < 50 && s->req == REQ_NONE && !r.ended; i++)
+			h1c_client_run(c, 0);
+		for (i = 1; ns_login[i]; i++)
+			queued += h1c_msngw_send(s, ns_login[i], strlen(ns_login[i])) == 0;
+		run_until_ended(c, &r, 1);
+		if (r.err != H1C_ENOTSENT && !(n && r.err == H1C_ENOMEM))
+			fail_msg("run %ld: ended with %s", n, h1c_strerror(r.err));
+		assert_int_equal(r.unsure, 0); /* it never left */
+		if (!n)
+			assert_int_equal(s->n_cuts + 1, (size_t)queued); /* VER ended with it */
+	}
+	assert_true(r.ended <= 1);
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	assert_int_equal(live_blocks, 0);
+	return alloc_no;
+}
+
+static void test_gateway_gone_before_sending(void **state)
+{
+	struct emu e;
+	long clean, n;
+
+	(void)state;
+	emu_start3(&e, "--drop", "--slam-after", "1");
+	clean = gone_before_sending(&e, 0);
+	/* Only the open reached the gateway. */
+	assert_int_equal(emu_count(&e, "request action=", NULL), 1);
+	assert_true(emu_count(&e, "slammed", NULL) >= 3);
+	for (n = 1; n <= clean; n++)
+		gone_before_sending(&e, n);
+	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
+	emu_stop(&e);
+}
+
+/* Closing while a request is outstanding at a slow gateway: the close
+ * timeout still holds; the session ends with H1C_ETIMEDOUT before that
+ * request's answer comes (it was sent with no deadline of its own). */
+static void test_close_timeout_in_flight(void **state)
+{
+	static struct rec r;
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	const char *reason;
+	char gw[64];
+	int rounds = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
+	o.close_timeout_ms = 50;
+	o.poll_ms = 60000; /* no poll in the way */
+	emu_start(&e, "--delay", "3000");
+	s = open_idle(c, &e, &r, &o, gw, sizeof(gw));
+	assert_int_equal(r.ended, 0);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	while (s->req == REQ_NONE && rounds++ < 100)
+		h1c_client_run(c, 0);
+	assert_int_equal(s->req, REQ_SEND);
+	assert_int_equal(h1c_msngw_close(s), 0);
+	run_until_ended(c, &r, 1);
+	assert_int_equal(r.err, H1C_ETIMEDOUT);
+	assert_null(strstr(r.text, "VER 1")); /* ended before the 3 s answer */
+	assert_int_equal(h1c_msngw_http_status(s, &reason), 0);
+	assert_string_equal(reason, "no answer to OUT in time");
+	h1c_msngw_free(s);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +896,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_session_continue, stop_running),
 		cmocka_unit_test_teardown(test_session_http_error, stop_running),
 		cmocka_unit_test_teardown(test_close_timeout, stop_running),
+		cmocka_unit_test_teardown(test_close_timeout_in_flight, stop_running),
+		cmocka_unit_test_teardown(test_session_no_header, stop_running),
+		cmocka_unit_test_teardown(test_session_bad_msnp, stop_running),
+		cmocka_unit_test_teardown(test_gateway_gone, stop_running),
+		cmocka_unit_test_teardown(test_gateway_gone_before_sending, stop_running),
 		cmocka_unit_test_teardown(test_allocation_failures, stop_running),
 	};
 	const char *slash = strrchr(argv[0], '/');
