@@ -53,7 +53,8 @@ HAVE_OPENSSL = $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
 HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
-             $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client
+             $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client \
+             $(B)/test/test_sysfail
 ifeq ($(WITH_MSNGW),1)
 UNIT_TESTS += $(B)/test/test_msngw
 endif
@@ -137,6 +138,16 @@ CMOCKA_LIBS = -lcmocka
 $(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/failalloc.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
+
+# The system-failure tests replace these C library calls, for the library's
+# objects and theirs, with versions that fail on demand (GNU ld and lld).
+SYSFAIL_WRAP = -Wl,--wrap=getaddrinfo,--wrap=socket,--wrap=fcntl,--wrap=connect \
+               -Wl,--wrap=getsockopt,--wrap=poll,--wrap=malloc
+$(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/spawn.h \
+		$(B)/libh1c.a $(B)/origin
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(SYSFAIL_WRAP) $(B)/libh1c.a \
+		$(CMOCKA_LIBS)
 
 # The client's tests start the origin server next to them, the gateway
 # module's tests the gateway emulator.

@@ -89,6 +89,39 @@ static void test_refused_then_next(void **state)
 	close(lfd);
 }
 
+/* The first address answers nothing (a listener whose accept queue is
+ * full drops the SYN): the race starts the next one after its delay
+ * (RFC 8305) and that one wins while the first is still connecting. */
+static void test_silent_then_next(void **state)
+{
+	struct addrinfo a, b;
+	struct sockaddr_in s1, s2, peer;
+	socklen_t pl = sizeof(peer);
+	unsigned short silent_port, port;
+	int silent, filler, lfd = listener(&port), fd = -1;
+	(void)state;
+	silent = socket(AF_INET, SOCK_STREAM, 0);
+	v4(&a, &s1, 0);
+	assert_int_equal(bind(silent, a.ai_addr, a.ai_addrlen), 0);
+	assert_int_equal(listen(silent, 0), 0);
+	assert_int_equal(getsockname(silent, (struct sockaddr *)&s1, &pl), 0);
+	silent_port = ntohs(s1.sin_port);
+	/* One connection fills a backlog of 0; it is never accepted. */
+	filler = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(filler, a.ai_addr, a.ai_addrlen), 0);
+	v4(&a, &s1, silent_port);
+	v4(&b, &s2, port);
+	a.ai_next = &b;
+	assert_int_equal(h1c__connect_race(&a, 5000, &fd), 0);
+	pl = sizeof(peer);
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&peer, &pl), 0);
+	assert_int_equal(ntohs(peer.sin_port), port);
+	close(fd);
+	close(filler);
+	close(silent);
+	close(lfd);
+}
+
 static void test_all_refused(void **state)
 {
 	struct addrinfo a, b;
@@ -152,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refused_then_next),
+		cmocka_unit_test(test_silent_then_next),
 		cmocka_unit_test(test_all_refused),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_plain_vtable),
