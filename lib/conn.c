@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,7 +216,10 @@ int h1c__conn_body(struct h1c__conn *c, const void *data, size_t n, int last)
 	if (!c->q_n)
 		return H1C_EINVAL;
 	q = &c->q[(c->q_head + c->q_n - 1) % H1C__MAXQ];
-	/* Room for the data and, when chunked, its framing. */
+	/* Room for the data and, when chunked, its framing (a length that
+	 * cannot have room is refused before the sum wraps). */
+	if (n > SIZE_MAX - 32)
+		return H1C_ENOMEM;
 	err = buf_reserve(c->al, &c->out, &c->out_cap, c->out_len, n + 32);
 	if (err)
 		return err;

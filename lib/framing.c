@@ -807,7 +807,9 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 				return H1C_ECHUNKDATA;
 			chunk_start(d);
 			break;
-		case S_TRAILERS: {
+		default: {
+			/* S_TRAILERS: h1c_body_decode() sends only S_SIZE ..
+			 * S_TRAILERS here, and the others have their cases. */
 			size_t nf = 0;
 			int r = take_section(d, buf + i, len - i, &nf, H1C_ETRAILERSIZE);
 			if (r < 0)
@@ -826,8 +828,6 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 			}
 			return (int)(i + (size_t)r);
 		}
-		default:
-			return H1C_EINVAL;
 		}
 		/* Bytes of a chunk line after the size count toward the bound. */
 		if (d->state_ >= S_SIZE_WS && d->state_ <= S_EXT_AFTER_VAL &&
@@ -1044,7 +1044,9 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			ev->len = n;
 			return (int)(i + n);
 		}
-		case S_DELIM: {
+		default: {
+			/* S_DELIM: the byteranges states left (h1c_body_init()
+			 * sets no other for this framing). */
 			size_t avail = len - i;
 			if (avail < dl) {
 				if (!delim_prefix(d, buf + i, avail))
@@ -1058,8 +1060,6 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			d->state_ = S_AFTER_DELIM;
 			continue;
 		}
-		default:
-			return H1C_EINVAL;
 		}
 		i++;
 	}

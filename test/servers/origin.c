@@ -21,6 +21,8 @@
  *   /reject               413 at once, closing without reading the body
  *   /reset                half a body, then a TCP reset
  *   /short                Content-Length 100, 50 bytes, then close
+ *   /eof?n=N              N bytes (10) with no length: the close ends them
+ *   /partial-head         part of a status line and a field, then close
  *   /trickle?ms=M[&n=N][&from=body]
  *                         N bytes (10), the response sent a byte every M ms
  *                         (with from=body, the head at once, then the body)
@@ -523,6 +525,15 @@ static int handle(struct conn *c)
 		memset(half, 's', sizeof(half));
 		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nContent-Length: 100\r\n\r\n", c->id);
 		put(c, half, sizeof(half));
+		c->close_after = 1;
+	} else if (strncmp(target, "/eof", 4) == 0) {
+		size_t n = q && strstr(q, "n=") ? strtoul(strstr(q, "n=") + 2, NULL, 10) : 10, i;
+		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\n\r\n", c->id);
+		for (i = 0; i < n && !cur_head; i++)
+			put(c, &"0123456789"[i % 10], 1);
+		c->close_after = 1;
+	} else if (strcmp(target, "/partial-head") == 0) {
+		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nX-Part", c->id);
 		c->close_after = 1;
 	} else if (strncmp(target, "/delay", 6) == 0) {
 		int ms = q && strstr(q, "ms=") ? atoi(strstr(q, "ms=") + 3) : 100;

@@ -885,7 +885,12 @@ static void test_call_errors(void **state)
 	assert_int_equal(h1c_client_on_timeout(NULL), H1C_EINVAL);
 	assert_int_equal(h1c_client_cancel(NULL, 1), H1C_EINVAL);
 	assert_int_equal(h1c_client_fetch(NULL, &rq, &res), H1C_EINVAL);
+	assert_int_equal(h1c_client_timeout(NULL), -1);
 	assert_string_equal(h1c_errname(-999), "H1C_EUNKNOWN");
+	/* A proxy option that does not parse: no client. */
+	memset(&co, 0, sizeof(co));
+	co.proxy = "127.0.0.1:99999";
+	assert_null(h1c_client_new(&co));
 
 	origin_start(&o, NULL);
 	memset(&co, 0, sizeof(co));
@@ -1126,14 +1131,22 @@ static int src_rewind(void *user)
 	return 0;
 }
 
+static int src_rewind_fails(void *user)
+{
+	((struct src *)user)->rewinds++;
+	return -1;
+}
+
 /* A PUT with a callback body that can rewind is re-sent when the server
- * drops it, whole; without body_rewind it is not. */
+ * drops it, whole; without body_rewind, or when the rewind fails, it is
+ * not. */
 static void test_callback_body_replay(void **state)
 {
 	struct origin o;
 	struct job j[4];
 	struct h1c_request rq;
 	struct src s1 = {"rewound body", 12, 0, 0}, s2 = {"no rewind", 9, 0, 0};
+	struct src s3 = {"it fails", 8, 0, 0};
 	struct h1c_client *c = client(1, 1, 0);
 	char url[128];
 
@@ -1167,10 +1180,97 @@ static void test_callback_body_replay(void **state)
 	run_all(c);
 	assert_int_equal(j[2].ended, 1);
 	assert_int_equal(j[2].err, H1C_EUNANSWERED);
+	/* A rewind that fails: dropped again, then not sent a second time. */
+	s3.len = 8;
+	rq.body_rewind = src_rewind_fails;
+	rq.body_user = &s3;
+	rq.body_size = 8;
+	memset(&j[0], 0, sizeof(j[0]));
+	submit(c, &o, "GET", "/bytes/2", &j[0], NULL); /* the 1st on a new connection */
+	assert_true(h1c_client_request(c, &rq, &cbs, &j[3]) > 0);
+	run_all(c);
+	assert_int_equal(j[0].err, 0);
+	assert_int_equal(j[3].ended, 1);
+	assert_int_equal(j[3].err, H1C_EUNANSWERED);
+	assert_int_equal(s3.rewinds, 1);
 	h1c_client_free(c);
 	origin_stop(&o);
 }
 
+
+/* A body delimited by the close (no length): it ends when the server
+ * closes, whole; GETs pipelined behind it were written but can only be
+ * answered on a new connection, so they are sent again there. */
+static void test_close_delimited(void **state)
+{
+	struct origin o;
+	struct job j[4];
+	struct h1c_client *c = client(4, 1, 0);
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "GET", "/eof?n=25", &j[0], NULL);
+	run_all(c);
+	assert_int_equal(j[0].err, 0);
+	assert_int_equal(j[0].len, 25);
+	assert_memory_equal(j[0].body, "0123456789012345678901234", 25);
+	/* Now with three more queued behind it on a connection that has
+	 * shown it stays open (pipelining needs that). */
+	memset(j, 0, sizeof(j));
+	submit(c, &o, "GET", "/bytes/1", &j[0], NULL);
+	run_all(c);
+	assert_int_equal(j[0].err, 0);
+	memset(j, 0, sizeof(j));
+	submit(c, &o, "GET", "/eof?n=5", &j[0], NULL);
+	submit(c, &o, "GET", "/bytes/3", &j[1], NULL);
+	submit(c, &o, "GET", "/bytes/4", &j[2], NULL);
+	submit(c, &o, "GET", "/chunked/6", &j[3], NULL);
+	run_all(c);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, 0);
+	}
+	assert_int_equal(j[0].len, 5);
+	assert_memory_equal(j[1].body, "abc", 3);
+	assert_memory_equal(j[2].body, "abcd", 4);
+	assert_memory_equal(j[3].body, "012345", 6);
+	/* At least the first behind it went out on the closing connection. */
+	assert_true(j[1].flags & H1C_DONE_PIPELINED);
+	assert_true(j[1].flags & H1C_DONE_REPLAYED);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A server that closes in the middle of a response head: the caller never
+ * saw a response, but the server processed the request, so a POST ends
+ * with H1C_ETRUNCATED (never re-sent); a GET is re-sent within its budget
+ * and then ends the same way. */
+static void test_partial_head(void **state)
+{
+	struct origin o;
+	struct job j[2];
+	struct h1c_client *c = client(1, 1, 0);
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "POST", "/partial-head", &j[0], "x=1");
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, H1C_ETRUNCATED);
+	assert_int_equal(j[0].status, 0);
+	assert_int_equal(log_count(&o, "method=POST", NULL), 1);
+	submit(c, &o, "GET", "/partial-head", &j[1], NULL);
+	run_all(c);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ETRUNCATED);
+	assert_true(j[1].flags & H1C_DONE_REPLAYED);
+	assert_int_equal(log_count(&o, "method=GET", NULL), 1 + H1C_DEFAULT_MAX_REPLAYS);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
 
 /* ---- allocation failures ---------------------------------------------------------- */
 
@@ -1251,6 +1351,42 @@ static void test_allocation_failures(void **state)
 			h1c_result_free(&res);
 		} else {
 			failed++;
+		}
+		/* An empty body (the result still gets its "" to point at). */
+		snprintf(url, sizeof(url), "%s/bytes/0", o.base);
+		if (h1c_client_fetch(c, &rq, &res) == 0) {
+			assert_int_equal(res.body_len, 0);
+			assert_string_equal(res.body, "");
+			h1c_result_free(&res);
+		} else {
+			failed++;
+		}
+		/* Bodies bigger than the output buffer, from memory and from a
+		 * callback: the buffer grows while they go out. */
+		{
+			static char big[40000];
+			struct src src = {big, sizeof(big), 0, 0};
+			memset(big, 'b', sizeof(big));
+			snprintf(url, sizeof(url), "%s/echo", o.base);
+			rq.method = "POST";
+			rq.body = big;
+			rq.body_len = sizeof(big);
+			if (h1c_client_fetch(c, &rq, &res) == 0) {
+				assert_int_equal(res.body_len, sizeof(big));
+				h1c_result_free(&res);
+			}
+			rq.method = "PUT";
+			rq.body = NULL;
+			rq.body_len = 0;
+			rq.body_read = src_read;
+			rq.body_rewind = src_rewind;
+			rq.body_user = &src;
+			rq.body_size = (long long)sizeof(big);
+			if (h1c_client_fetch(c, &rq, &res) == 0) {
+				assert_int_equal(res.body_len, sizeof(big));
+				assert_memory_equal(res.body, big, sizeof(big));
+				h1c_result_free(&res);
+			}
 		}
 		h1c_client_free(c);
 		assert_int_equal(live_blocks, 0);
@@ -1498,6 +1634,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),
 		cmocka_unit_test_teardown(test_allocator_hooks, stop_all),
 		cmocka_unit_test_teardown(test_callback_body_replay, stop_all),
+		cmocka_unit_test_teardown(test_close_delimited, stop_all),
+		cmocka_unit_test_teardown(test_partial_head, stop_all),
 		cmocka_unit_test_teardown(test_allocation_failures, stop_all),
 		cmocka_unit_test_teardown(test_allocation_failures_faults, stop_all),
 		cmocka_unit_test_teardown(test_outside_loop, stop_all),

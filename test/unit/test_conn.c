@@ -309,6 +309,71 @@ static void test_idempotent_methods(void **state)
 	assert_false(h1c__method_idempotent("get"));
 }
 
+/* The writer's limits: a full FIFO refuses the next request without
+ * writing a byte; a body needs a request; a body length that cannot fit
+ * in memory is refused before any size arithmetic wraps. */
+static void test_limits(void **state)
+{
+	struct h1c__req r = req("GET", "/", 0);
+	size_t before;
+	unsigned i;
+	(void)state;
+	assert_int_equal(h1c__conn_body(&c, "x", 1, 1), H1C_EINVAL); /* no request */
+	for (i = 0; i < H1C__MAXQ; i++)
+		assert_int_equal(h1c__conn_request(&c, &r), 0);
+	before = c.out_len;
+	assert_int_equal(h1c__conn_request(&c, &r), H1C_EINVAL);
+	assert_int_equal(c.out_len, before);
+	assert_int_equal(c.q_n, H1C__MAXQ);
+	/* The data pointer is never read: both are refused first. */
+	assert_int_equal(h1c__conn_body(&c, "x", SIZE_MAX - 8, 0), H1C_ENOMEM);
+	assert_int_equal(h1c__conn_body(&c, "x", SIZE_MAX - 40, 0), H1C_ENOMEM);
+	assert_int_equal(c.out_len, before);
+}
+
+/* An allocator that refuses once told to. */
+static int refuse;
+
+static void *r_malloc(void *u, size_t n)
+{
+	(void)u;
+	return refuse ? NULL : malloc(n);
+}
+
+static void *r_realloc(void *u, void *p, size_t n)
+{
+	(void)u;
+	return refuse ? NULL : realloc(p, n);
+}
+
+static void r_free(void *u, void *p)
+{
+	(void)u;
+	free(p);
+}
+
+static const struct h1c_allocator refusing = {r_malloc, r_realloc, r_free, NULL};
+
+/* Out of memory for the bytes that came in, or for a request: H1C_ENOMEM,
+ * and the connection is as it was. */
+static void test_out_of_memory(void **state)
+{
+	struct h1c__conn k;
+	struct h1c__req r = req("GET", "/", 0);
+	(void)state;
+	refuse = 0;
+	assert_int_equal(h1c__conn_init(&k, NULL, 0, &refusing), 0);
+	refuse = 1;
+	assert_int_equal(h1c__conn_feed(&k, "HTTP/1.1 200 OK\r\n", 17), H1C_ENOMEM);
+	assert_int_equal(k.in_len, 0);
+	assert_int_equal(h1c__conn_request(&k, &r), H1C_ENOMEM);
+	assert_int_equal(k.q_n, 0);
+	refuse = 0;
+	assert_int_equal(h1c__conn_request(&k, &r), 0);
+	assert_int_equal(k.q_n, 1);
+	h1c__conn_free(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +389,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_ends_close_delimited, setup, teardown),
 		cmocka_unit_test(test_idempotent_methods),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

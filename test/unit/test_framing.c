@@ -293,6 +293,13 @@ static void test_decoder_bad_arguments(void **state)
 	assert_int_equal(h1c_body_init(NULL, &f, NULL, NULL, 0), H1C_EINVAL);
 	assert_int_equal(h1c_body_init(&dec, &f, NULL, NULL, 0), 0);
 	assert_int_equal(h1c_body_decode(&dec, NULL, 3, &ev), H1C_EINVAL);
+	{
+		/* A decoder h1c_body_init() never set up (garbage): refused. */
+		struct h1c_body junk;
+		char b[4] = "abc";
+		memset(&junk, 0x5a, sizeof(junk));
+		assert_int_equal(h1c_body_decode(&junk, b, 3, &ev), H1C_EINVAL);
+	}
 	assert_int_equal(h1c_framing_decide(NULL, &resp, NULL, &fr), H1C_EINVAL);
 	assert_int_equal(h1c_body_eof(NULL), H1C_EINVAL);
 	assert_string_equal(h1c_framing_name((enum h1c_framing_kind)42), "unknown");

@@ -56,6 +56,7 @@ static void test_hop_by_hop(void **state)
 	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 4), 0);
 	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, 7), 1); /* named by Proxy-Connection */
 	assert_int_equal(h1c_header_is_hop_by_hop(hs, n, n), 0);
+	assert_int_equal(h1c_headers_strip_hop_by_hop(NULL, 3), 0);
 	n = h1c_headers_strip_hop_by_hop(hs, n);
 	assert_int_equal(n, 3);
 	assert_memory_equal(hs[0].name, "Date", 4);
