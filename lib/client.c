@@ -1859,6 +1859,7 @@ struct fetch {
 	char *body;
 	size_t body_len, body_cap;
 	int done, err;
+	int nomem; /* a copy failed: the request stopped for want of memory */
 	unsigned flags;
 };
 
@@ -1908,7 +1909,7 @@ static int fetch_head(void *user, const struct h1c_response *resp)
 	res->head_ = copy_fields(f->al, resp->headers, resp->num_headers, resp->reason,
 	                         resp->reason_len, &res->headers, &res->reason);
 	if (!res->head_)
-		return 1;
+		return f->nomem = 1;
 	res->num_headers = resp->num_headers;
 	res->reason_len = resp->reason_len;
 	res->status = resp->status;
@@ -1929,7 +1930,7 @@ static int fetch_data(void *user, const char *data, size_t len)
 			cap *= 2;
 		b = h1c__realloc(f->al, f->body, cap);
 		if (!b)
-			return 1;
+			return f->nomem = 1;
 		f->body = b;
 		f->body_cap = cap;
 	}
@@ -1946,7 +1947,7 @@ static int fetch_trailers(void *user, const struct h1c_header *fields, size_t n)
 	h1c__free(f->al, res->trail_);
 	res->trail_ = copy_fields(f->al, fields, n, NULL, 0, &res->trailers, NULL);
 	if (!res->trail_)
-		return 1;
+		return f->nomem = 1;
 	res->num_trailers = n;
 	return 0;
 }
@@ -1956,7 +1957,8 @@ static void fetch_done(void *user, int err, unsigned flags)
 	struct fetch *f = user;
 
 	f->done = 1;
-	f->err = err;
+	/* Stopped by our own copy failing: the caller's error is memory. */
+	f->err = err == H1C_ECALLBACK && f->nomem ? H1C_ENOMEM : err;
 	f->flags = flags;
 }
 

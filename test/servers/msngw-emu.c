@@ -22,7 +22,8 @@
  * N responses as soon as it is accepted (a gateway gone; with --drop every
  * request after the Nth needs a new connection).
  * --log FILE gets a line per request: session, action, body length and
- * concurrent=1 when it came while the session had a request outstanding.
+ * concurrent=1 when it came while the session had a request outstanding,
+ * and before it a line with its User-Agent and X-Test values.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -326,6 +327,21 @@ static int handle(struct conn *c)
 			respond(c, 400, "Bad Request", NULL, "", 0, 0);
 			goto done;
 		}
+	}
+	{
+		/* The User-Agent and any X-Test field, for the tests to check. */
+		char ua[64] = "-", xt[64] = "-";
+		const char *p = strcasestr(c->in, "\r\nUser-Agent:");
+		if (p && p < hend) {
+			p += 13 + strspn(p + 13, " \t");
+			snprintf(ua, sizeof(ua), "%.*s", (int)strcspn(p, "\r"), p);
+		}
+		p = strcasestr(c->in, "\r\nX-Test:");
+		if (p && p < hend) {
+			p += 9 + strspn(p + 9, " \t");
+			snprintf(xt, sizeof(xt), "%.*s", (int)strcspn(p, "\r"), p);
+		}
+		logline("fields ua=%s x-test=%s\n", ua, xt);
 	}
 	logline("request action=%s sid=%u.%u server=%s body=%zu concurrent=0 v6=%d first=%.*s\n",
 	        action[0] ? action : "send", s->major, s->minor, s->sb ? "SB" : "NS", cl, c->v6,

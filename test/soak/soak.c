@@ -246,21 +246,6 @@ static void submit(struct slot *s)
 	}
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory itself */
-}
-
 static long peak_rss_kib(void)
 {
 	struct rusage ru;
@@ -334,7 +319,7 @@ int main(int argc, char **argv)
 	if (!outcome || !slots)
 		return 2;
 	memset(outcome, O_PENDING, nreq + 1); /* touched now: RSS then shows the library */
-	fds_before = count_fds();
+	fds_before = open_fds();
 	memset(&co, 0, sizeof(co));
 	co.pipeline_depth = depth;
 	co.max_per_origin = conns;
@@ -373,7 +358,7 @@ int main(int argc, char **argv)
 	h1c_client_stats(client, &st);
 	rss_end = peak_rss_kib();
 	h1c_client_free(client);
-	fds_after = count_fds();
+	fds_after = open_fds();
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 

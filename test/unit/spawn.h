@@ -1,12 +1,14 @@
 /*
  * spawn.h - starts one of the project's test servers (test/servers/) for a
  * test: the server prints "port N" on stdout once it listens, and dies with
- * the test, even a crashed one (PR_SET_PDEATHSIG). Linux only, as the
+ * the test, even a crashed one (PR_SET_PDEATHSIG). Also counts a server
+ * log's lines and the test's own open descriptors. Linux only, as the
  * tests that use it.
  */
 #ifndef H1C_TEST_SPAWN_H
 #define H1C_TEST_SPAWN_H
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +62,22 @@ static inline int log_lines(const char *path, const char *a, const char *b)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* The descriptors this process has open (-1 when /proc is not there). */
+static inline int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own */
 }
 
 #endif

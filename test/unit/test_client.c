@@ -18,6 +18,7 @@
 #include "failalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1315,7 +1316,7 @@ static void test_allocation_failures(void **state)
 		struct h1c_request rq;
 		struct h1c_result res;
 		char url[128];
-		int i, failed = 0;
+		int i, rc, failed = 0;
 
 		memset(&co, 0, sizeof(co));
 		co.alloc = &failing_allocator;
@@ -1346,19 +1347,21 @@ static void test_allocation_failures(void **state)
 		snprintf(url, sizeof(url), "%s/bytes/7", o.base);
 		memset(&rq, 0, sizeof(rq));
 		rq.url = url;
-		if (h1c_client_fetch(c, &rq, &res) == 0) {
+		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
 			assert_int_equal(res.body_len, 7);
 			h1c_result_free(&res);
 		} else {
+			assert_int_equal(rc, H1C_ENOMEM);
 			failed++;
 		}
 		/* An empty body (the result still gets its "" to point at). */
 		snprintf(url, sizeof(url), "%s/bytes/0", o.base);
-		if (h1c_client_fetch(c, &rq, &res) == 0) {
+		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
 			assert_int_equal(res.body_len, 0);
 			assert_string_equal(res.body, "");
 			h1c_result_free(&res);
 		} else {
+			assert_int_equal(rc, H1C_ENOMEM);
 			failed++;
 		}
 		/* Bodies bigger than the output buffer, from memory and from a
@@ -1371,10 +1374,15 @@ static void test_allocation_failures(void **state)
 			rq.method = "POST";
 			rq.body = big;
 			rq.body_len = sizeof(big);
-			if (h1c_client_fetch(c, &rq, &res) == 0) {
+			if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
 				assert_int_equal(res.body_len, sizeof(big));
 				h1c_result_free(&res);
+			} else {
+				assert_int_equal(rc, H1C_ENOMEM);
 			}
+			/* Another origin (so a connection whose buffer has not
+			 * grown yet) for the callback body. */
+			snprintf(url, sizeof(url), "http://localhost:%d/echo", o.port);
 			rq.method = "PUT";
 			rq.body = NULL;
 			rq.body_len = 0;
@@ -1382,10 +1390,12 @@ static void test_allocation_failures(void **state)
 			rq.body_rewind = src_rewind;
 			rq.body_user = &src;
 			rq.body_size = (long long)sizeof(big);
-			if (h1c_client_fetch(c, &rq, &res) == 0) {
+			if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
 				assert_int_equal(res.body_len, sizeof(big));
 				assert_memory_equal(res.body, big, sizeof(big));
 				h1c_result_free(&res);
+			} else {
+				assert_int_equal(rc, H1C_ENOMEM);
 			}
 		}
 		h1c_client_free(c);
@@ -1398,6 +1408,133 @@ static void test_allocation_failures(void **state)
 	}
 	assert_true(clean > 10);
 	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
+	origin_stop(&o);
+}
+
+/* An I/O layer whose descriptor is not the one it was given (it moves
+ * the socket to a high number, as a layer that wraps or dups it may):
+ * the client watches the new one, and running out of memory for it ends
+ * the request with H1C_ENOMEM, nothing leaked or left open. */
+static void *mv_open(void *user, int fd, const char *host, int *err)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 700);
+	void *ctx;
+
+	close(fd);
+	if (high < 0) {
+		*err = H1C_EIO;
+		return NULL;
+	}
+	ctx = h1c_io_plain()->open(user, high, host, err);
+	if (!ctx)
+		close(high);
+	return ctx;
+}
+
+static long mv_read(void *ctx, void *buf, size_t len)
+{
+	return h1c_io_plain()->read(ctx, buf, len);
+}
+
+static long mv_write(void *ctx, const void *buf, size_t len)
+{
+	return h1c_io_plain()->write(ctx, buf, len);
+}
+
+static int mv_fd(void *ctx)
+{
+	return h1c_io_plain()->fd(ctx);
+}
+
+static void mv_close(void *ctx)
+{
+	h1c_io_plain()->close(ctx);
+}
+
+static const struct h1c_io moving_io = {"moving", mv_open, mv_read, mv_write, mv_fd, mv_close};
+
+static void test_layer_moves_socket(void **state)
+{
+	struct origin o;
+	long clean = 0, n;
+	int before;
+
+	(void)state;
+	origin_start(&o, NULL);
+	before = open_fds();
+	for (n = 0;; n++) {
+		struct h1c_client_options co;
+		struct h1c_client *c;
+		struct h1c_request rq;
+		struct h1c_result res;
+		char url[128];
+		int rc;
+
+		memset(&co, 0, sizeof(co));
+		co.alloc = &failing_allocator;
+		co.io = &moving_io;
+		failalloc_start(n);
+		c = h1c_client_new(&co);
+		if (!c)
+			continue;
+		snprintf(url, sizeof(url), "%s/bytes/5", o.base);
+		memset(&rq, 0, sizeof(rq));
+		rq.url = url;
+		rc = h1c_client_fetch(c, &rq, &res);
+		if (rc == 0) {
+			assert_int_equal(res.body_len, 5);
+			assert_memory_equal(res.body, "abcde", 5);
+			h1c_result_free(&res);
+		} else if (rc != H1C_ENOMEM) {
+			fail_msg("run %ld: %s", n, h1c_strerror(rc));
+		}
+		h1c_client_free(c);
+		assert_int_equal(live_blocks, 0);
+		assert_int_equal(open_fds(), before);
+		if (n == 0) {
+			assert_int_equal(rc, 0);
+			clean = alloc_no;
+		} else if (n > clean) {
+			break;
+		}
+	}
+	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
+	origin_stop(&o);
+}
+
+/* A body larger than the socket buffers: writes would block, and the
+ * upload goes on as the server reads. */
+static void test_big_upload(void **state)
+{
+	struct origin o;
+	struct h1c_client *c = client(1, 1, 0);
+	struct h1c_request rq;
+	struct h1c_result res;
+	size_t len = (size_t)16 << 20, i;
+	char *big = malloc(len), url[128];
+	const struct h1c_header *h;
+
+	(void)state;
+	assert_non_null(big);
+	for (i = 0; i < len; i++)
+		big[i] = (char)('a' + i % 23);
+	origin_start(&o, NULL);
+	snprintf(url, sizeof(url), "%s/echo", o.base);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.url = url;
+	rq.body = big;
+	rq.body_len = len;
+	assert_int_equal(h1c_client_fetch(c, &rq, &res), 0);
+	assert_int_equal(res.status, 200);
+	h = h1c_header_find(res.headers, res.num_headers, "X-Body-Length");
+	assert_non_null(h);
+	assert_int_equal(strtoul(h->value, NULL, 10), len);
+	assert_int_equal(res.body_len, len);
+	assert_memory_equal(res.body, big, len);
+	h1c_result_free(&res);
+	free(big);
+	h1c_client_free(c);
 	origin_stop(&o);
 }
 
@@ -1636,6 +1773,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_callback_body_replay, stop_all),
 		cmocka_unit_test_teardown(test_close_delimited, stop_all),
 		cmocka_unit_test_teardown(test_partial_head, stop_all),
+		cmocka_unit_test_teardown(test_layer_moves_socket, stop_all),
+		cmocka_unit_test_teardown(test_big_upload, stop_all),
 		cmocka_unit_test_teardown(test_allocation_failures, stop_all),
 		cmocka_unit_test_teardown(test_allocation_failures_faults, stop_all),
 		cmocka_unit_test_teardown(test_outside_loop, stop_all),

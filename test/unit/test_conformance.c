@@ -124,6 +124,8 @@ static const struct tcase cases[] = {
 	 "!H1C_EHEADER", M(NULL), OPT(.lenient = H1C_LENIENT_SPACE_BEFORE_COLON)},
 	{"chunk size trailing space", S(CHUNKED "1 \r\nx\r\n0\r\n\r\n"),
 	 "[200 v1.1 chunked body=!H1C_ECHUNKSIZE", M(NULL), OPT(0)},
+	{"chunk size space then junk", S(CHUNKED "1 x\r\nx\r\n0\r\n\r\n"),
+	 "[200 v1.1 chunked body=!H1C_ECHUNKSIZE", M(NULL), OPT(.lenient = H1C_LENIENT_CHUNK_WS)},
 	{"lenient value control byte", S(OK200 "X: a\x01z\r\nContent-Length: 1\r\n\r\nx"),
 	 "[200 v1.1 length body=x ka=0]", M(NULL), OPT(.lenient = H1C_LENIENT_VALUE_CTL)},
 	{"lenient chunk size spaces", S(CHUNKED "1  \r\nx\r\n0\r\n\r\n"),

@@ -811,6 +811,12 @@ static long gone_before_sending(const struct emu *e, long n)
 			h1c_client_run(c, 0);
 		for (i = 1; ns_login[i]; i++)
 			queued += h1c_msngw_send(s, ns_login[i], strlen(ns_login[i])) == 0;
+		{
+			/* A big one too, so the queue is full to its capacity. */
+			static char msg[2014] = "MSG 9 N 2000\r\n";
+			memset(msg + 14, 'm', 2000);
+			queued += h1c_msngw_send(s, msg, sizeof(msg)) == 0;
+		}
 		run_until_ended(c, &r, 1);
 		if (r.err != H1C_ENOTSENT && !(n && r.err == H1C_ENOMEM))
 			fail_msg("run %ld: ended with %s", n, h1c_strerror(r.err));
@@ -879,6 +885,58 @@ static void test_close_timeout_in_flight(void **state)
 	emu_stop(&e);
 }
 
+/* Options: fields replacing a default (User-Agent) or added (X-Test) go
+ * on every request; a gateway without a port is port 80, a malformed one
+ * refused; freeing a session with a request outstanding cancels it, and
+ * the client runs on without calling back into it. */
+static void test_session_options(void **state)
+{
+	static struct rec r;
+	static const struct h1c_header fields[] = {
+		{"user-agent", 10, "h1c-test/1", 10},
+		{"X-Test", 6, "yes", 3},
+	};
+	struct emu e;
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+	char gw[64];
+	int rounds = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
+	o.gateway = "127.0.0.1";
+	s = h1c_msngw_open(c, &o, &rcb, &r);
+	assert_non_null(s);
+	assert_int_equal(s->gw_port, 80);
+	h1c_msngw_free(s);
+	o.gateway = "127.0.0.1:99999";
+	assert_null(h1c_msngw_open(c, &o, &rcb, &r));
+	h1c_msngw_free(NULL);
+
+	o.headers = fields;
+	o.num_headers = 2;
+	o.poll_ms = 60000;
+	emu_start(&e, "--delay", "200");
+	s = open_idle(c, &e, &r, &o, gw, sizeof(gw));
+	assert_int_equal(r.ended, 0);
+	assert_int_equal(emu_count(&e, "fields ua=h1c-test/1 x-test=yes", NULL), 1);
+	assert_int_equal(emu_count(&e, "ua=MSMSGS", NULL), 0);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	while (s->req == REQ_NONE && rounds++ < 100)
+		h1c_client_run(c, 0);
+	assert_int_equal(s->req, REQ_SEND);
+	h1c_msngw_free(s);
+	rounds = 0;
+	while (h1c_client_run(c, 50) > 0 && rounds++ < 100)
+		;
+	assert_int_equal(r.ended, 0); /* no callback after the free */
+	assert_int_equal(emu_count(&e, "fields ua=h1c-test/1 x-test=yes", NULL) >= 1, 1);
+	h1c_client_free(c);
+	emu_stop(&e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +956,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_close_timeout, stop_running),
 		cmocka_unit_test_teardown(test_close_timeout_in_flight, stop_running),
 		cmocka_unit_test_teardown(test_session_no_header, stop_running),
+		cmocka_unit_test_teardown(test_session_options, stop_running),
 		cmocka_unit_test_teardown(test_session_bad_msnp, stop_running),
 		cmocka_unit_test_teardown(test_gateway_gone, stop_running),
 		cmocka_unit_test_teardown(test_gateway_gone_before_sending, stop_running),

@@ -15,7 +15,6 @@
 
 #include "internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -157,19 +156,6 @@ static void real_free(void *u, void *p)
 static const struct h1c_allocator real_allocator = {real_malloc, real_realloc, real_free, NULL};
 
 /* ---- helpers ------------------------------------------------------------------- */
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own */
-}
 
 static pid_t origin_pid;
 static int origin_port;
