@@ -1354,6 +1354,16 @@ static void test_allocation_failures(void **state)
 			assert_int_equal(rc, H1C_ENOMEM);
 			failed++;
 		}
+		/* Trailers, copied into the result. */
+		snprintf(url, sizeof(url), "%s/chunked/12", o.base);
+		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
+			assert_int_equal(res.num_trailers, 1);
+			assert_memory_equal(res.trailers[0].value, "done", 4);
+			h1c_result_free(&res);
+		} else {
+			assert_int_equal(rc, H1C_ENOMEM);
+			failed++;
+		}
 		/* An empty body (the result still gets its "" to point at). */
 		snprintf(url, sizeof(url), "%s/bytes/0", o.base);
 		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {

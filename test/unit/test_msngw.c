@@ -765,9 +765,13 @@ static void hs_close(void *ctx)
 
 static const struct h1c_io handshake_io = {"handshake", hs_open, hs_read, hs_write, hs_fd, hs_close};
 
-/* One run of that; n > 0 fails allocation n. Returns the allocations. */
-static long gone_before_sending(const struct emu *e, long n)
+/* One run of that, against a new emulator (it slams every connection
+ * after its first answer); n > 0 fails allocation n. Returns the
+ * allocations. */
+static long gone_before_sending(long n)
 {
+	struct emu em;
+	const struct emu *e = &em;
 	static struct rec r;
 	struct h1c_client_options co;
 	struct h1c_msngw_options o;
@@ -776,6 +780,7 @@ static long gone_before_sending(const struct emu *e, long n)
 	char gw[64];
 	int i, rc, queued = 0;
 
+	emu_start3(&em, "--drop", "--slam-after", "1");
 	failalloc_start(n);
 	layer_dead = 0;
 	memset(&r, 0, sizeof(r));
@@ -785,14 +790,17 @@ static long gone_before_sending(const struct emu *e, long n)
 	co.io = &handshake_io;
 	o.max_retries = 2;
 	c = h1c_client_new(&co);
-	if (!c)
+	if (!c) {
+		emu_stop(&em);
 		return alloc_no;
+	}
 	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e->port);
 	o.gateway = gw;
 	s = h1c_msngw_open(c, &o, &rcb, &r);
 	if (!s) {
 		h1c_client_free(c);
 		assert_int_equal(live_blocks, 0);
+		emu_stop(&em);
 		return alloc_no;
 	}
 	{
@@ -811,41 +819,46 @@ static long gone_before_sending(const struct emu *e, long n)
 			h1c_client_run(c, 0);
 		for (i = 1; ns_login[i]; i++)
 			queued += h1c_msngw_send(s, ns_login[i], strlen(ns_login[i])) == 0;
-		{
-			/* A big one too, so the queue is full to its capacity. */
-			static char msg[2014] = "MSG 9 N 2000\r\n";
-			memset(msg + 14, 'm', 2000);
-			queued += h1c_msngw_send(s, msg, sizeof(msg)) == 0;
+		if (queued == 6) {
+			/* A payload that fills the queue to 5 bytes short of its
+			 * 4096-byte capacity: putting VER back needs more. */
+			static char msg[4096];
+			size_t total = 4091 - s->q_len;
+			int hl = snprintf(msg, sizeof(msg), "MSG 9 N %zu\r\n", total - 14);
+			assert_int_equal(hl, 14);
+			memset(msg + 14, 'm', total - 14);
+			queued += h1c_msngw_send(s, msg, total) == 0;
+			if (queued == 7)
+				assert_int_equal(s->q_cap - s->q_len, 5);
 		}
 		run_until_ended(c, &r, 1);
 		if (r.err != H1C_ENOTSENT && !(n && r.err == H1C_ENOMEM))
 			fail_msg("run %ld: ended with %s", n, h1c_strerror(r.err));
 		assert_int_equal(r.unsure, 0); /* it never left */
-		if (!n)
+		if (!n) {
 			assert_int_equal(s->n_cuts + 1, (size_t)queued); /* VER ended with it */
+			/* Only the open reached the gateway. */
+			assert_int_equal(emu_count(e, "request action=", NULL), 1);
+			assert_true(emu_count(e, "slammed", NULL) >= 3);
+		}
 	}
 	assert_true(r.ended <= 1);
 	h1c_msngw_free(s);
 	h1c_client_free(c);
 	assert_int_equal(live_blocks, 0);
+	emu_stop(&em);
 	return alloc_no;
 }
 
 static void test_gateway_gone_before_sending(void **state)
 {
-	struct emu e;
 	long clean, n;
 
 	(void)state;
-	emu_start3(&e, "--drop", "--slam-after", "1");
-	clean = gone_before_sending(&e, 0);
-	/* Only the open reached the gateway. */
-	assert_int_equal(emu_count(&e, "request action=", NULL), 1);
-	assert_true(emu_count(&e, "slammed", NULL) >= 3);
+	clean = gone_before_sending(0);
 	for (n = 1; n <= clean; n++)
-		gone_before_sending(&e, n);
+		gone_before_sending(n);
 	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
-	emu_stop(&e);
 }
 
 /* Closing while a request is outstanding at a slow gateway: the close
