@@ -537,6 +537,108 @@ static void test_cancel(void **state)
 	assert_int_equal(j[2].ended, 1);
 	assert_int_equal(j[2].err, 0);
 	assert_int_equal(h1c_client_cancel(c, id2), H1C_EINVAL);
+	/* Written and behind the head of a pipeline: it ends at once, its
+	 * response is read and dropped, and the connection carries on. */
+	{
+		struct h1c_stats st;
+		int rounds = 0;
+		memset(j, 0, sizeof(j));
+		submit(c, &o, "GET", "/delay?ms=100", &j[0], NULL);
+		id1 = submit(c, &o, "GET", "/bytes/5", &j[1], NULL);
+		submit(c, &o, "GET", "/bytes/6", &j[2], NULL);
+		do {
+			h1c_client_run(c, 5);
+			h1c_client_stats(c, &st);
+		} while (st.max_in_flight < 3 && !j[0].ended && rounds++ < 200);
+		assert_int_equal(j[0].ended, 0);
+		assert_int_equal(j[1].ended, 0);
+		assert_int_equal(h1c_client_cancel(c, id1), 0);
+		assert_int_equal(j[1].ended, 1);
+		assert_int_equal(j[1].err, H1C_ECANCELED);
+		run_all(c);
+		assert_int_equal(j[0].err, 0);
+		assert_int_equal(j[1].ended, 1); /* once */
+		assert_int_equal(j[1].len, 0);
+		assert_int_equal(j[2].err, 0);
+		assert_true(bytes_ok(&j[2], 6));
+		h1c_client_stats(c, &st);
+		assert_int_equal(st.connections_opened, 1);
+	}
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A pipeline_depth past the most the connection can track is cut to
+ * H1C_MAX_PIPELINE: 200 GETs all succeed, never more in flight. */
+static void test_pipeline_depth_clamped(void **state)
+{
+	static struct job j[200];
+	struct origin o;
+	struct h1c_client *c = client(1000, 1, 0);
+	struct h1c_stats st;
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit(c, &o, "GET", "/bytes/1", &j[0], NULL);
+	run_all(c); /* the connection has shown it persists */
+	for (i = 0; i < 200; i++)
+		submit(c, &o, "GET", "/bytes/3", &j[i], NULL);
+	run_all(c);
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(j[i].ended, 1 + (i == 0));
+		assert_int_equal(j[i].err, 0);
+	}
+	h1c_client_stats(c, &st);
+	assert_true(st.max_in_flight > 1);
+	assert_true(st.max_in_flight <= H1C_MAX_PIPELINE);
+	assert_int_equal(st.connections_opened, 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+static int stop_interim(void *user, const struct h1c_response *r)
+{
+	(void)user;
+	return r->status == 102;
+}
+
+static int stop_trailers(void *user, const struct h1c_header *f, size_t n)
+{
+	(void)user;
+	(void)f;
+	return n > 0;
+}
+
+/* The interim and trailer callbacks can stop their request too. */
+static void test_callback_stops_interim_trailers(void **state)
+{
+	static const struct h1c_callbacks icb = {stop_interim, j_head, j_data, NULL, j_done};
+	static const struct h1c_callbacks tcb = {NULL, j_head, j_data, stop_trailers, j_done};
+	struct origin o;
+	struct job j[2];
+	struct h1c_request rq;
+	struct h1c_client *c = client(1, 1, 0);
+	char url[128];
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	snprintf(url, sizeof(url), "%s/interim?ms=10", o.base);
+	assert_true(h1c_client_request(c, &rq, &icb, &j[0]) > 0);
+	snprintf(url, sizeof(url), "%s/chunked/5", o.base);
+	assert_true(h1c_client_request(c, &rq, &tcb, &j[1]) > 0);
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, H1C_ECALLBACK);
+	assert_int_equal(j[0].status, 0);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ECALLBACK);
+	assert_int_equal(j[1].status, 200);
+	assert_memory_equal(j[1].body, "01234", 5);
 	h1c_client_free(c);
 	origin_stop(&o);
 }
@@ -887,6 +989,10 @@ static void test_call_errors(void **state)
 	assert_int_equal(h1c_client_cancel(NULL, 1), H1C_EINVAL);
 	assert_int_equal(h1c_client_fetch(NULL, &rq, &res), H1C_EINVAL);
 	assert_int_equal(h1c_client_timeout(NULL), -1);
+	assert_int_equal(h1c_client_watches(NULL, NULL, 0), 0);
+	h1c_client_set_loop(NULL, NULL);
+	h1c_client_free(NULL);
+	h1c_result_free(NULL);
 	assert_string_equal(h1c_errname(-999), "H1C_EUNKNOWN");
 	/* A proxy option that does not parse: no client. */
 	memset(&co, 0, sizeof(co));
@@ -902,6 +1008,9 @@ static void test_call_errors(void **state)
 	assert_int_equal(h1c_client_request(c, NULL, &cbs, &j[0]), H1C_EINVAL);
 	assert_int_equal(h1c_client_request(c, &rq, &cbs, &j[0]), H1C_EINVAL); /* no URL */
 	assert_int_equal(h1c_client_cancel(c, 12345), H1C_EINVAL);
+	/* Readiness of a descriptor the client does not know: ignored. */
+	assert_int_equal(h1c_client_on_ready(c, 1000, H1C_READ | H1C_WRITE), 0);
+	assert_int_equal(h1c_client_on_ready(c, -1, H1C_READ), 0);
 	/* The first request's head cancels the second, still waiting. */
 	cancel_client = c;
 	snprintf(url, sizeof(url), "%s/bytes/4", o.base);
@@ -1781,6 +1890,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_total_limit_retires_lru, stop_all),
 		cmocka_unit_test_teardown(test_allocator_hooks, stop_all),
 		cmocka_unit_test_teardown(test_callback_body_replay, stop_all),
+		cmocka_unit_test_teardown(test_callback_stops_interim_trailers, stop_all),
+		cmocka_unit_test_teardown(test_pipeline_depth_clamped, stop_all),
 		cmocka_unit_test_teardown(test_close_delimited, stop_all),
 		cmocka_unit_test_teardown(test_partial_head, stop_all),
 		cmocka_unit_test_teardown(test_layer_moves_socket, stop_all),
