@@ -8,6 +8,7 @@
 #   make lint            cppcheck, clang-tidy and scan-build, findings fail
 #   make valgrind        the unit tests under valgrind (errors and leaks fail)
 #   make coverage        line and branch coverage of lib/ (gcovr)
+#   make torture         allocation-failure torture of the soak workload
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser,
 #                        then end to end against libcurl, a raw-socket floor and wrk
 #                        (bench-parse, bench-e2e E2E_REQUESTS=N to run one)
@@ -61,7 +62,7 @@ endif
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
-        uninstall clean unit-tests lint optional-examples valgrind coverage soak check32
+        uninstall clean unit-tests lint optional-examples valgrind coverage soak torture check32
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
@@ -124,6 +125,12 @@ SOAK_REQUESTS ?= 1000000
 SOAK_SEED ?= 1
 soak: $(B)/soak
 	$(B)/soak $(B)/origin --requests $(SOAK_REQUESTS) --seed $(SOAK_SEED)
+
+# Allocation-failure torture of the soak workload: each allocation of a
+# short run failed in turn, then longer runs failing 1 in 7, 31 and 97
+# (make check runs it too).
+torture: $(B)/soak
+	sh test/soak/torture $(B)
 
 $(B)/test/ka_idle: test/integration/ka_idle.c $(B)/libh1c.a
 	@mkdir -p $(@D)

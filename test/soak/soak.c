@@ -6,7 +6,7 @@
  * Keep-Alive: max and stray 408s at random but reproducibly.
  *
  *   soak ORIGIN_PATH [--requests N] [--seed S] [--depth D] [--conns C]
- *        [--window W]
+ *        [--window W] [--fail-at K] [--fail-every K]
  *
  * Passes (exit 0) when every request ended exactly once; every idempotent
  * request succeeded or ended with an error its fate allows (its response
@@ -16,6 +16,12 @@
  * as a success or as "may have been processed"; no descriptor leaked; and
  * nothing stays allocated after h1c_client_free(). Prints one JSON line of
  * counts, and the live heap and peak RSS along the way.
+ *
+ * --fail-at K fails the library's K-th allocation, --fail-every K every
+ * K-th (allocation-failure torture of the whole workload): a request may
+ * then also be refused or end with H1C_ENOMEM, which, like
+ * H1C_EUNANSWERED, says nothing of whether the server processed it; every
+ * other check holds (the heap's flatness is not measured).
  */
 #define _GNU_SOURCE
 #include "h1c.h"
@@ -49,7 +55,8 @@ enum {
 	O_UNANSWERED, /* H1C_EUNANSWERED: may have been processed */
 	O_CUT,        /* its response began and was cut */
 	O_NOTSENT,    /* H1C_ENOTSENT */
-	O_WRONG       /* anything else: a failure */
+	O_WRONG,      /* anything else: a failure */
+	O_NOMEM       /* refused or ended with H1C_ENOMEM (torture only) */
 };
 
 struct slot {
@@ -64,14 +71,25 @@ struct slot {
 
 static unsigned char *outcome; /* per request id */
 static unsigned long nreq, issued, ended_total, failures;
-static unsigned long counts[7], by_method_ok[4], replayed_ok, replayed_reqs;
+static unsigned long counts[8], by_method_ok[4], replayed_ok, replayed_reqs;
 static struct h1c_client *client;
 static char base[64];
 static struct slot *slots;
 static int window;
 
-/* Allocations through the hooks, to see the heap stay flat and empty. */
-static long long live_bytes, live_blocks;
+/* Allocations through the hooks, to see the heap stay flat and empty;
+ * and the torture's: which to fail. */
+static long long live_bytes, live_blocks, allocs, fail_at, fail_every, failed_allocs;
+
+static int fail_this(void)
+{
+	allocs++;
+	if ((fail_at && allocs == fail_at) || (fail_every && allocs % fail_every == 0)) {
+		failed_allocs++;
+		return 1;
+	}
+	return 0;
+}
 
 struct hdr {
 	size_t size;
@@ -80,7 +98,7 @@ struct hdr {
 
 static void *a_malloc(void *u, size_t n)
 {
-	struct hdr *h = malloc(sizeof(*h) + n);
+	struct hdr *h = fail_this() ? NULL : malloc(sizeof(*h) + n);
 	(void)u;
 	if (!h)
 		return NULL;
@@ -107,6 +125,8 @@ static void *a_realloc(void *u, void *p, size_t n)
 	struct hdr *h, *nh;
 	if (!p)
 		return a_malloc(u, n);
+	if (fail_this())
+		return NULL;
 	h = (struct hdr *)p - 1;
 	nh = realloc(h, sizeof(*nh) + n);
 	if (!nh)
@@ -197,6 +217,8 @@ static void on_done(void *user, int err, unsigned flags)
 	} else if (err == H1C_ENOTSENT) {
 		o = O_NOTSENT;
 		fail(s, "ENOTSENT for a body in memory");
+	} else if (err == H1C_ENOMEM && (fail_at || fail_every)) {
+		o = O_NOMEM;
 	} else {
 		o = O_WRONG;
 		fail(s, h1c_strerror(err));
@@ -239,7 +261,13 @@ static void submit(struct slot *s)
 	{
 		static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
 		long long r = h1c_client_request(client, &rq, &cb, s);
-		if (r <= 0) {
+		if (r == H1C_ENOMEM && (fail_at || fail_every)) {
+			/* Refused: no callback will come. */
+			s->ended = 1;
+			outcome[id] = O_NOMEM;
+			counts[O_NOMEM]++;
+			ended_total++;
+		} else if (r <= 0) {
 			fprintf(stderr, "soak: request refused: %s\n", h1c_strerror((int)r));
 			exit(2);
 		}
@@ -279,7 +307,7 @@ int main(int argc, char **argv)
 	window = 64;
 	if (argc < 2) {
 		fprintf(stderr, "usage: soak ORIGIN_PATH [--requests N] [--seed S] [--depth D] "
-		                "[--conns C] [--window W]\n");
+		                "[--conns C] [--window W] [--fail-at K] [--fail-every K]\n");
 		return 2;
 	}
 	for (i = 2; i + 1 < (unsigned long)argc; i += 2) {
@@ -293,6 +321,10 @@ int main(int argc, char **argv)
 			conns = (unsigned)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--window") == 0)
 			window = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--fail-at") == 0)
+			fail_at = atoll(argv[i + 1]);
+		else if (strcmp(argv[i], "--fail-every") == 0)
+			fail_every = atoll(argv[i + 1]);
 		else
 			return fprintf(stderr, "soak: unknown option %s\n", argv[i]), 2;
 	}
@@ -331,6 +363,17 @@ int main(int argc, char **argv)
 	co.head_timeout_ms = 5000;
 	co.idle_timeout_ms = 5000;
 	client = h1c_client_new(&co);
+	if (!client && allocs && failed_allocs) {
+		/* The torture failed the client's own allocation: refused. */
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		unlink(logpath);
+		if (live_blocks != 0)
+			return fprintf(stderr, "soak: h1c_client_new leaked\n"), 1;
+		printf("{\"allocations\":%lld,\"client\":\"refused\"}\n1 passed, 0 failed (soak)\n",
+		       allocs);
+		return 0;
+	}
 	if (!client)
 		return 2;
 	t0 = now_ms();
@@ -338,6 +381,8 @@ int main(int argc, char **argv)
 		submit(&slots[i]);
 	for (;;) {
 		int left = h1c_client_run(client, 1000);
+		if (left == H1C_ENOMEM && (fail_at || fail_every))
+			continue; /* the loop's own buffers; it runs again */
 		if (left < 0) {
 			fprintf(stderr, "soak: run: %s\n", h1c_strerror(left));
 			return 2;
@@ -377,7 +422,8 @@ int main(int argc, char **argv)
 			posts_twice++;
 			fail(NULL, "a POST processed twice");
 		}
-		if (outcome[id] != O_OK && outcome[id] != O_UNANSWERED && outcome[id] != O_CUT)
+		if (outcome[id] != O_OK && outcome[id] != O_UNANSWERED && outcome[id] != O_CUT &&
+		    outcome[id] != O_NOMEM)
 			fail(NULL, "a POST processed but reported as not");
 	}
 	fclose(f);
@@ -397,7 +443,7 @@ int main(int argc, char **argv)
 		fail(NULL, "memory still allocated after h1c_client_free");
 	/* Flat: between a quarter and half of the run the live heap may move
 	 * with the connections open and their buffers, not with requests. */
-	if (mid_live > 2 * quarter_live + 256 * 1024)
+	if (!fail_at && !fail_every && mid_live > 2 * quarter_live + 256 * 1024)
 		fail(NULL, "the live heap grew with the requests");
 
 	printf("{\"requests\":%lu,\"seed\":%lu,\"depth\":%u,\"conns\":%u,\"secs\":%.1f,"
@@ -409,14 +455,15 @@ int main(int argc, char **argv)
 	       "\"pipeline_fallbacks\":%lu,\"stale_closed\":%lu,"
 	       "\"fds_before\":%d,\"fds_after\":%d,\"live_heap_at_25pct\":%lld,"
 	       "\"live_heap_at_50pct\":%lld,\"live_blocks_after_free\":%lld,"
-	       "\"peak_rss_kib_at_25pct\":%ld,\"peak_rss_kib_at_end\":%ld,\"failures\":%lu}\n",
+	       "\"peak_rss_kib_at_25pct\":%ld,\"peak_rss_kib_at_end\":%ld,\"allocations\":%lld,"
+	       "\"failed_allocations\":%lld,\"nomem\":%lu,\"failures\":%lu}\n",
 	       nreq, seed, depth, conns, (double)(now_ms() - t0) / 1000.0, counts[O_OK],
 	       by_method_ok[0], by_method_ok[1], by_method_ok[2], by_method_ok[3], replayed_ok,
 	       counts[O_408], counts[O_UNANSWERED], counts[O_CUT], counts[O_NOTSENT],
 	       counts[O_WRONG], replayed_reqs, posts_seen, posts_twice, st.connections_opened,
 	       st.connections_failed, st.pipelined, st.pipeline_fallbacks, st.stale_closed,
 	       fds_before, fds_after, quarter_live, mid_live, live_blocks, rss_quarter,
-	       rss_end, failures);
+	       rss_end, allocs, failed_allocs, counts[O_NOMEM], failures);
 	free(seen);
 	free(outcome);
 	free(slots);
