@@ -2,9 +2,11 @@
  * test_client.c - the connection manager against the project's origin
  * server (test/servers/origin.c) with faults on demand: pipelines cut by
  * the server, resets, Keep-Alive: max, an HTTP/1.0 server, answers out of
- * turn, a POST that must never be re-sent, cancellation, timeouts, an
- * outside loop through the hooks, and 1,000 connections from one thread.
- * Every test asserts that each request ended exactly once.
+ * turn, a POST that must never be re-sent, close-delimited bodies, heads
+ * cut mid-way, cancellation, timeouts, callbacks that stop, an outside
+ * loop through the hooks, 1,000 connections from one thread, I/O layers
+ * that misbehave, and allocation-failure torture. Every test asserts that
+ * each request ended exactly once.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>

@@ -5,7 +5,9 @@
  * (test/servers/msngw-emu.c): a login-shaped NS exchange, a switchboard
  * session at the same time, GW-IP changes, split bodies, big payloads, OUT
  * and Session=close, with the emulator's record showing that no request
- * was ever concurrent on a session.
+ * was ever concurrent on a session; then the ways a session ends badly (an
+ * HTTP error, no session header, a body that is not MSNP, a gateway gone,
+ * a close that times out) and allocation-failure torture.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
