@@ -313,7 +313,7 @@ static size_t host_field(char *p, const struct h1c__url *u)
 	append(&p, u->host, strlen(u->host));
 	if (u->ipv6)
 		*p++ = ']';
-	if (port != (u->tls ? 443u : 80u)) {
+	if (port != H1C__DEFAULT_PORT(u->tls)) {
 		char digits[8];
 		size_t n = 0;
 		*p++ = ':';
@@ -782,6 +782,15 @@ static int protocol_error(int err)
 	       err != H1C_ESLOW && err != H1C_ECANCELED && err != H1C_ECALLBACK && err != H1C_ENOMEM;
 }
 
+/* Counts x, being lost, against its pool when it never carried a response.
+ * Returns 1 when the pool's new connections have died more than
+ * max_replays times since its last response: a server that closes each at
+ * once, or a TLS handshake refused, would otherwise be dialled forever. */
+static int fresh_lost(const struct h1c_client *c, struct cx *x)
+{
+	return !x->conn.done && ++x->pool->fresh_fails > c->o.max_replays;
+}
+
 /*
  * The connection is lost (err says why; culprit, when not NULL, is the
  * request whose fault or wish it is, and ends with err). Every request on it
@@ -793,15 +802,6 @@ static int protocol_error(int err)
  * their response had begun, else H1C_EUNANSWERED.
  * Returns 1 (x is gone).
  */
-/* Counts x, being lost, against its pool when it never carried a response.
- * Returns 1 when the pool's new connections have died more than
- * max_replays times since its last response: a server that closes each at
- * once, or a TLS handshake refused, would otherwise be dialled forever. */
-static int fresh_lost(const struct h1c_client *c, struct cx *x)
-{
-	return !x->conn.done && ++x->pool->fresh_fails > c->o.max_replays;
-}
-
 static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit)
 {
 	struct h1c__conn *k = &x->conn;

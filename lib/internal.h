@@ -98,8 +98,11 @@ int h1c__list_next(const char *v, size_t n, size_t *off, const char **elem,
 
 /* ---- url.c ---------------------------------------------------------------- */
 
-/* A parsed http URL. host is a copy (without brackets); the rest are views
- * into the URL string. */
+/* The port a URL means when it names none. */
+#define H1C__DEFAULT_PORT(tls) ((tls) ? 443u : 80u)
+
+/* A parsed http or https URL. host is a copy (without brackets); the rest
+ * are views into the URL string. */
 struct h1c__url {
 	char host[256];
 	int ipv6;

@@ -264,6 +264,23 @@ static void session_end(struct h1c_msngw *s, int err)
 		s->cb.on_end(s->user, err);
 }
 
+/* Ends the session with err, for a reason that is not an HTTP answer
+ * (why: what h1c_msngw_http_status() reports; NULL: err's message). */
+static void session_fail(struct h1c_msngw *s, int err, const char *why)
+{
+	s->http_status = 0;
+	snprintf(s->reason, sizeof(s->reason), "%s", why ? why : h1c_strerror(err));
+	session_end(s, err);
+}
+
+/* A request whose connection broke before its answer: the gateway may be
+ * fine, and the session goes on (within max_retries). */
+static int cut_short(int err)
+{
+	return err == H1C_EUNANSWERED || err == H1C_ETRUNCATED || err == H1C_EIO ||
+	       err == H1C_ENOTSENT;
+}
+
 static void kick(struct h1c_msngw *s);
 
 /* The client's callbacks for the request outstanding. */
@@ -362,38 +379,31 @@ static void gw_done(void *user, int err, unsigned flags)
 		session_end(s, s->end_err);
 		return;
 	}
-	if (err && (err == H1C_EUNANSWERED || err == H1C_ETRUNCATED || err == H1C_EIO ||
-	            err == H1C_ENOTSENT) && ++s->retries > s->max_retries) {
+	if (cut_short(err) && ++s->retries > s->max_retries) {
 		/* The gateway keeps breaking connections: give up. */
+		char why[sizeof(s->reason)];
 		if (kind == REQ_SEND && s->opened && err != H1C_ENOTSENT && s->cb.on_unsure)
 			s->cb.on_unsure(s->user, s->body, s->body_len);
-		s->http_status = 0;
-		snprintf(s->reason, sizeof(s->reason), "%d requests in a row cut: %s", s->retries,
+		snprintf(why, sizeof(why), "%d requests in a row cut: %s", s->retries,
 		         h1c_strerror(err));
-		session_end(s, err);
+		session_fail(s, err, why);
 		return;
 	}
-	if (err) {
-		if (kind == REQ_POLL && (err == H1C_EUNANSWERED || err == H1C_ETRUNCATED ||
-		                         err == H1C_EIO || err == H1C_ENOTSENT)) {
-			/* A poll that was cut is sent again: it carries nothing. */
-		} else if (kind == REQ_SEND && s->opened &&
-		           (err == H1C_EUNANSWERED || err == H1C_ETRUNCATED || err == H1C_EIO)) {
-			/* It may or may not have arrived: said, never re-sent. */
-			if (s->cb.on_unsure)
-				s->cb.on_unsure(s->user, s->body, s->body_len);
-		} else if (kind == REQ_SEND && err == H1C_ENOTSENT) {
-			/* Never reached the gateway: send it again, first. */
-			if (queue_put(s, s->body, s->body_len, 1) != 0) {
-				session_end(s, H1C_ENOMEM);
-				return;
-			}
-		} else {
-			s->http_status = 0;
-			snprintf(s->reason, sizeof(s->reason), "%s", h1c_strerror(err));
-			session_end(s, err);
+	if (kind == REQ_POLL && cut_short(err)) {
+		/* A poll that was cut is sent again: it carries nothing. */
+	} else if (kind == REQ_SEND && s->opened && cut_short(err) && err != H1C_ENOTSENT) {
+		/* It may or may not have arrived: said, never re-sent. */
+		if (s->cb.on_unsure)
+			s->cb.on_unsure(s->user, s->body, s->body_len);
+	} else if (kind == REQ_SEND && err == H1C_ENOTSENT) {
+		/* Never reached the gateway: send it again, first. */
+		if (queue_put(s, s->body, s->body_len, 1) != 0) {
+			session_fail(s, H1C_ENOMEM, NULL);
 			return;
 		}
+	} else if (err) {
+		session_fail(s, err, NULL);
+		return;
 	}
 	kick(s);
 }
@@ -447,7 +457,7 @@ static void kick(struct h1c_msngw *s)
 	/* The body leaves the queue now; kept for on_unsure. */
 	body = grow(s->al, s->body, &s->body_cap, take + 1, 1);
 	if (!body) {
-		session_end(s, H1C_ENOMEM);
+		session_fail(s, H1C_ENOMEM, NULL);
 		return;
 	}
 	s->body = body;
@@ -478,7 +488,7 @@ static void kick(struct h1c_msngw *s)
 	id = h1c_client_request(s->c, &rq, &gw_callbacks, s);
 	if (id < 0) {
 		s->req = REQ_NONE;
-		session_end(s, (int)id);
+		session_fail(s, (int)id, NULL);
 		return;
 	}
 	s->req_id = id;
@@ -491,9 +501,7 @@ static void poll_due(void *arg)
 
 	if (s->closing && s->close_deadline && h1c__now_ms() >= s->close_deadline) {
 		long long id = s->req_id;
-		s->http_status = 0;
-		snprintf(s->reason, sizeof(s->reason), "no answer to OUT in time");
-		session_end(s, H1C_ETIMEDOUT);
+		session_fail(s, H1C_ETIMEDOUT, "no answer to OUT in time");
 		if (id)
 			h1c_client_cancel(s->c, id);
 		return;

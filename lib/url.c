@@ -90,7 +90,7 @@ int h1c__url_parse(const char *url, struct h1c__url *u)
 	p = auth;
 	while (*p && *p != '/' && *p != '?' && *p != '#')
 		p++;
-	if (parse_authority(auth, (size_t)(p - auth), u->tls ? 443 : 80, u))
+	if (parse_authority(auth, (size_t)(p - auth), H1C__DEFAULT_PORT(u->tls), u))
 		return H1C_EURL;
 	/* The fragment is never sent. */
 	end = strchr(p, '#');
