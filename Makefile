@@ -142,7 +142,8 @@ $(B)/origin: test/servers/origin.c
 
 CMOCKA_LIBS = -lcmocka
 
-$(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/failalloc.h $(B)/libh1c.a
+$(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/failalloc.h \
+		test/unit/iolayers.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
 
@@ -151,7 +152,7 @@ $(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/fail
 SYSFAIL_WRAP = -Wl,--wrap=getaddrinfo,--wrap=socket,--wrap=fcntl,--wrap=connect \
                -Wl,--wrap=getsockopt,--wrap=poll,--wrap=malloc
 $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/spawn.h \
-		$(B)/libh1c.a $(B)/origin
+		test/unit/failalloc.h $(B)/libh1c.a $(B)/origin
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(SYSFAIL_WRAP) $(B)/libh1c.a \
 		$(CMOCKA_LIBS)

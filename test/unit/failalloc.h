@@ -11,6 +11,11 @@
 
 #include "h1c.h"
 
+/* Where the blocks come from (a test that wraps malloc itself sets this). */
+#ifndef FAILALLOC_MALLOC
+#define FAILALLOC_MALLOC malloc
+#endif
+
 static long fail_at, alloc_no, live_blocks;
 
 static void *f_malloc(void *u, size_t n)
@@ -19,7 +24,7 @@ static void *f_malloc(void *u, size_t n)
 	if (++alloc_no == fail_at)
 		return NULL;
 	live_blocks++;
-	return malloc(n);
+	return FAILALLOC_MALLOC(n);
 }
 
 static void *f_realloc(void *u, void *p, size_t n)

@@ -2,17 +2,20 @@
  * spawn.h - starts one of the project's test servers (test/servers/) for a
  * test: the server prints "port N" on stdout once it listens, and dies with
  * the test, even a crashed one (PR_SET_PDEATHSIG). Also counts a server
- * log's lines and the test's own open descriptors. Linux only, as the
- * tests that use it.
+ * log's lines and the test's own open descriptors, and makes a loopback
+ * port that never answers. Linux only, as the tests that use it.
  */
 #ifndef H1C_TEST_SPAWN_H
 #define H1C_TEST_SPAWN_H
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Runs argv (argv[0] the server's path) and stores the port it listens on
@@ -78,6 +81,41 @@ static inline int open_fds(void)
 			n++;
 	closedir(d);
 	return n - 1; /* the directory's own */
+}
+
+/* A listening IPv4 socket on a free loopback port (stored in *port). */
+static inline int loopback_listener(int backlog, unsigned short *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, backlog), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return l;
+}
+
+/* A loopback listener that answers no new connection: its backlog of 0 is
+ * filled by one connection never accepted, so Linux drops later SYNs (a
+ * host that is silent, reproducibly). Returns the listener; *filler is the
+ * connection that fills it (close both), *port the port. */
+static inline int silent_listener(int *filler, unsigned short *port)
+{
+	struct sockaddr_in sa;
+	int l = loopback_listener(0, port);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(*port);
+	*filler = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(*filler, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return l;
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include "h1c.h"
 #include "spawn.h"
 #include "failalloc.h"
+#include "iolayers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -816,26 +817,8 @@ static void test_deadlines(void **state)
 	origin_stop(&o);
 }
 
-/* An I/O layer whose writes always fail, as a refused TLS handshake does:
- * no request ever goes out. */
-struct deaf {
-	int fd;
-};
-
-static void *deaf_open(void *user, int fd, const char *host, int *err)
-{
-	struct deaf *d = malloc(sizeof(*d));
-
-	(void)user;
-	(void)host;
-	if (!d) {
-		*err = H1C_ENOMEM;
-		return NULL;
-	}
-	d->fd = fd;
-	return d;
-}
-
+/* An I/O layer whose reads and writes always fail, as a refused TLS
+ * handshake does: no request ever goes out. */
 static long deaf_read(void *ctx, void *buf, size_t len)
 {
 	(void)ctx;
@@ -852,18 +835,8 @@ static long deaf_write(void *ctx, const void *buf, size_t len)
 	return H1C_EIO;
 }
 
-static int deaf_fd(void *ctx)
-{
-	return ((struct deaf *)ctx)->fd;
-}
-
-static void deaf_close(void *ctx)
-{
-	close(((struct deaf *)ctx)->fd);
-	free(ctx);
-}
-
-static const struct h1c_io deaf_io = {"deaf", deaf_open, deaf_read, deaf_write, deaf_fd, deaf_close};
+static const struct h1c_io deaf_io = {"deaf", pass_open, deaf_read, deaf_write, pass_fd,
+                                      pass_close};
 
 /* An I/O layer that refuses every connection it is given (as a TLS layer
  * out of sessions would). */
@@ -877,7 +850,7 @@ static void *refusing_open(void *user, int fd, const char *host, int *err)
 }
 
 static const struct h1c_io refusing_io = {"refusing", refusing_open, deaf_read, deaf_write,
-                                          deaf_fd, deaf_close};
+                                          pass_fd, pass_close};
 
 /* New connections that fail before the request goes out (a server closing
  * each at once; an I/O layer that cannot write): the request is tried on a
@@ -976,8 +949,7 @@ static void test_call_errors(void **state)
 	struct h1c_result res;
 	struct h1c_client_options co;
 	struct h1c_client *c;
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
+	unsigned short port;
 	int l, f;
 	char url[128];
 
@@ -1046,19 +1018,12 @@ static void test_call_errors(void **state)
 	h1c_client_free(c);
 	origin_stop(&o);
 
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, 0), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
-	f = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(f, (struct sockaddr *)&sa, sizeof(sa)), 0); /* fills it */
+	/* A host that never answers the connect. */
+	l = silent_listener(&f, &port);
 	memset(&co, 0, sizeof(co));
 	co.connect_timeout_ms = 200;
 	c = h1c_client_new(&co);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sa.sin_port));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
 	rq.url = url;
 	assert_true(h1c_client_request(c, &rq, &cbs, &j[3]) > 0);
 	run_all(c);
@@ -1410,123 +1375,138 @@ static void torture_run(struct h1c_client *c)
 	assert_int_equal(rc, 0);
 }
 
+/* A fetch in a torture run: 1 with *res to check (and free), or 0 when it
+ * ended with H1C_ENOMEM; any other end fails. */
+static int torture_fetch(struct h1c_client *c, const struct h1c_request *rq,
+                         struct h1c_result *res)
+{
+	int rc = h1c_client_fetch(c, rq, res);
+
+	if (rc != 0)
+		assert_int_equal(rc, H1C_ENOMEM);
+	return rc == 0;
+}
+
+/* Runs scenario on a client made from opt whose n-th allocation fails, for
+ * n = 0 (none fails: the clean run, whose count bounds the rest), 1, 2, ...
+ * After each run, h1c_client_free included (or a client that could not be
+ * made), no block is live and no descriptor is left open. Returns the clean
+ * run's count of allocations. */
+static long torture_each(const struct h1c_client_options *opt, const struct origin *o,
+                         void (*scenario)(struct h1c_client *c, const struct origin *o, long n))
+{
+	long clean = 0, n;
+	int before = open_fds();
+
+	for (n = 0;; n++) {
+		struct h1c_client_options co = *opt;
+		struct h1c_client *c;
+
+		co.alloc = &failing_allocator;
+		failalloc_start(n);
+		c = h1c_client_new(&co);
+		if (c) {
+			scenario(c, o, n);
+			h1c_client_free(c);
+		}
+		assert_int_equal(live_blocks, 0);
+		assert_int_equal(open_fds(), before);
+		if (n == 0)
+			clean = alloc_no;
+		else if (n > clean)
+			break;
+	}
+	return clean;
+}
+
+/* Pipelined chunked GETs, then blocking fetches: a body, trailers, an
+ * empty body (the result still gets its "" to point at), and bodies bigger
+ * than the output buffer from memory and from a callback (the buffer grows
+ * while they go out). */
+static void pipelined_and_fetches(struct h1c_client *c, const struct origin *o, long n)
+{
+	static char big[40000];
+	struct src src = {big, sizeof(big), 0, 0};
+	struct job j[6];
+	struct h1c_request rq;
+	struct h1c_result res;
+	char url[128];
+	int i;
+
+	(void)n;
+	memset(j, 0, sizeof(j));
+	for (i = 0; i < 6; i++) {
+		struct h1c_request r;
+		snprintf(url, sizeof(url), "%s/chunked/%d", o->base, 10 + i);
+		memset(&r, 0, sizeof(r));
+		r.url = url;
+		torture_request(c, &r, &j[i]);
+	}
+	torture_run(c);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(j[i].ended, 1);
+		if (!j[i].err)
+			assert_true(chunked_ok(&j[i], 10 + (size_t)i, 1));
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	snprintf(url, sizeof(url), "%s/bytes/7", o->base);
+	if (torture_fetch(c, &rq, &res)) {
+		assert_int_equal(res.body_len, 7);
+		h1c_result_free(&res);
+	}
+	snprintf(url, sizeof(url), "%s/chunked/12", o->base);
+	if (torture_fetch(c, &rq, &res)) {
+		assert_int_equal(res.num_trailers, 1);
+		assert_memory_equal(res.trailers[0].value, "done", 4);
+		h1c_result_free(&res);
+	}
+	snprintf(url, sizeof(url), "%s/bytes/0", o->base);
+	if (torture_fetch(c, &rq, &res)) {
+		assert_int_equal(res.body_len, 0);
+		assert_string_equal(res.body, "");
+		h1c_result_free(&res);
+	}
+	memset(big, 'b', sizeof(big));
+	snprintf(url, sizeof(url), "%s/echo", o->base);
+	rq.method = "POST";
+	rq.body = big;
+	rq.body_len = sizeof(big);
+	if (torture_fetch(c, &rq, &res)) {
+		assert_int_equal(res.body_len, sizeof(big));
+		h1c_result_free(&res);
+	}
+	/* Another origin (so a connection whose buffer has not grown yet)
+	 * for the callback body. */
+	snprintf(url, sizeof(url), "http://localhost:%d/echo", o->port);
+	rq.method = "PUT";
+	rq.body = NULL;
+	rq.body_len = 0;
+	rq.body_read = src_read;
+	rq.body_rewind = src_rewind;
+	rq.body_user = &src;
+	rq.body_size = (long long)sizeof(big);
+	if (torture_fetch(c, &rq, &res)) {
+		assert_int_equal(res.body_len, sizeof(big));
+		assert_memory_equal(res.body, big, sizeof(big));
+		h1c_result_free(&res);
+	}
+}
+
 /* Fails the 1st, 2nd, ... allocation in turn while a client makes pipelined
- * requests and a blocking fetch: every run ends each accepted request exactly
+ * requests and blocking fetches: every run ends each accepted request exactly
  * once (a response or an error), frees everything, and crashes nowhere. */
 static void test_allocation_failures(void **state)
 {
 	struct origin o;
-	long clean = 0;
+	struct h1c_client_options co;
+	long clean;
 
 	(void)state;
 	origin_start(&o, NULL);
-	for (fail_at = 0;; fail_at++) {
-		struct h1c_client_options co;
-		struct h1c_client *c;
-		struct job j[6];
-		struct h1c_request rq;
-		struct h1c_result res;
-		char url[128];
-		int i, rc, failed = 0;
-
-		memset(&co, 0, sizeof(co));
-		co.alloc = &failing_allocator;
-		co.pipeline_depth = 4;
-		failalloc_start(fail_at);
-		memset(j, 0, sizeof(j));
-		c = h1c_client_new(&co);
-		if (!c) {
-			assert_int_equal(live_blocks, 0);
-			continue;
-		}
-		for (i = 0; i < 6; i++) {
-			char path[128];
-			struct h1c_request r;
-			snprintf(path, sizeof(path), "%s/chunked/%d", o.base, 10 + i);
-			memset(&r, 0, sizeof(r));
-			r.url = path;
-			torture_request(c, &r, &j[i]);
-		}
-		torture_run(c);
-		for (i = 0; i < 6; i++) {
-			assert_int_equal(j[i].ended, 1);
-			if (j[i].err)
-				failed++;
-			else
-				assert_true(chunked_ok(&j[i], 10 + (size_t)i, 1));
-		}
-		snprintf(url, sizeof(url), "%s/bytes/7", o.base);
-		memset(&rq, 0, sizeof(rq));
-		rq.url = url;
-		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
-			assert_int_equal(res.body_len, 7);
-			h1c_result_free(&res);
-		} else {
-			assert_int_equal(rc, H1C_ENOMEM);
-			failed++;
-		}
-		/* Trailers, copied into the result. */
-		snprintf(url, sizeof(url), "%s/chunked/12", o.base);
-		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
-			assert_int_equal(res.num_trailers, 1);
-			assert_memory_equal(res.trailers[0].value, "done", 4);
-			h1c_result_free(&res);
-		} else {
-			assert_int_equal(rc, H1C_ENOMEM);
-			failed++;
-		}
-		/* An empty body (the result still gets its "" to point at). */
-		snprintf(url, sizeof(url), "%s/bytes/0", o.base);
-		if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
-			assert_int_equal(res.body_len, 0);
-			assert_string_equal(res.body, "");
-			h1c_result_free(&res);
-		} else {
-			assert_int_equal(rc, H1C_ENOMEM);
-			failed++;
-		}
-		/* Bodies bigger than the output buffer, from memory and from a
-		 * callback: the buffer grows while they go out. */
-		{
-			static char big[40000];
-			struct src src = {big, sizeof(big), 0, 0};
-			memset(big, 'b', sizeof(big));
-			snprintf(url, sizeof(url), "%s/echo", o.base);
-			rq.method = "POST";
-			rq.body = big;
-			rq.body_len = sizeof(big);
-			if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
-				assert_int_equal(res.body_len, sizeof(big));
-				h1c_result_free(&res);
-			} else {
-				assert_int_equal(rc, H1C_ENOMEM);
-			}
-			/* Another origin (so a connection whose buffer has not
-			 * grown yet) for the callback body. */
-			snprintf(url, sizeof(url), "http://localhost:%d/echo", o.port);
-			rq.method = "PUT";
-			rq.body = NULL;
-			rq.body_len = 0;
-			rq.body_read = src_read;
-			rq.body_rewind = src_rewind;
-			rq.body_user = &src;
-			rq.body_size = (long long)sizeof(big);
-			if ((rc = h1c_client_fetch(c, &rq, &res)) == 0) {
-				assert_int_equal(res.body_len, sizeof(big));
-				assert_memory_equal(res.body, big, sizeof(big));
-				h1c_result_free(&res);
-			} else {
-				assert_int_equal(rc, H1C_ENOMEM);
-			}
-		}
-		h1c_client_free(c);
-		assert_int_equal(live_blocks, 0);
-		if (fail_at == 0)
-			clean = alloc_no; /* allocations of a run where none fails */
-		else if (fail_at > clean)
-			break;
-		(void)failed;
-	}
+	memset(&co, 0, sizeof(co));
+	co.pipeline_depth = 4;
+	clean = torture_each(&co, &o, pipelined_and_fetches);
 	assert_true(clean > 10);
 	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
 	origin_stop(&o);
@@ -1546,80 +1526,46 @@ static void *mv_open(void *user, int fd, const char *host, int *err)
 		*err = H1C_EIO;
 		return NULL;
 	}
-	ctx = h1c_io_plain()->open(user, high, host, err);
+	ctx = pass_open(user, high, host, err);
 	if (!ctx)
 		close(high);
 	return ctx;
 }
 
-static long mv_read(void *ctx, void *buf, size_t len)
-{
-	return h1c_io_plain()->read(ctx, buf, len);
-}
+static const struct h1c_io moving_io = {"moving", mv_open, pass_read, pass_write, pass_fd,
+                                        pass_close};
 
-static long mv_write(void *ctx, const void *buf, size_t len)
+static void one_fetch(struct h1c_client *c, const struct origin *o, long n)
 {
-	return h1c_io_plain()->write(ctx, buf, len);
-}
+	struct h1c_request rq;
+	struct h1c_result res;
+	char url[128];
+	int ok;
 
-static int mv_fd(void *ctx)
-{
-	return h1c_io_plain()->fd(ctx);
+	snprintf(url, sizeof(url), "%s/bytes/5", o->base);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	ok = torture_fetch(c, &rq, &res);
+	if (n == 0)
+		assert_true(ok);
+	if (ok) {
+		assert_int_equal(res.body_len, 5);
+		assert_memory_equal(res.body, "abcde", 5);
+		h1c_result_free(&res);
+	}
 }
-
-static void mv_close(void *ctx)
-{
-	h1c_io_plain()->close(ctx);
-}
-
-static const struct h1c_io moving_io = {"moving", mv_open, mv_read, mv_write, mv_fd, mv_close};
 
 static void test_layer_moves_socket(void **state)
 {
 	struct origin o;
-	long clean = 0, n;
-	int before;
+	struct h1c_client_options co;
 
 	(void)state;
 	origin_start(&o, NULL);
-	before = open_fds();
-	for (n = 0;; n++) {
-		struct h1c_client_options co;
-		struct h1c_client *c;
-		struct h1c_request rq;
-		struct h1c_result res;
-		char url[128];
-		int rc;
-
-		memset(&co, 0, sizeof(co));
-		co.alloc = &failing_allocator;
-		co.io = &moving_io;
-		failalloc_start(n);
-		c = h1c_client_new(&co);
-		if (!c)
-			continue;
-		snprintf(url, sizeof(url), "%s/bytes/5", o.base);
-		memset(&rq, 0, sizeof(rq));
-		rq.url = url;
-		rc = h1c_client_fetch(c, &rq, &res);
-		if (rc == 0) {
-			assert_int_equal(res.body_len, 5);
-			assert_memory_equal(res.body, "abcde", 5);
-			h1c_result_free(&res);
-		} else if (rc != H1C_ENOMEM) {
-			fail_msg("run %ld: %s", n, h1c_strerror(rc));
-		}
-		h1c_client_free(c);
-		assert_int_equal(live_blocks, 0);
-		assert_int_equal(open_fds(), before);
-		if (n == 0) {
-			assert_int_equal(rc, 0);
-			clean = alloc_no;
-		} else if (n > clean) {
-			break;
-		}
-	}
-	print_message("%ld allocations in a clean run, each failed in turn\n", clean);
+	memset(&co, 0, sizeof(co));
+	co.io = &moving_io;
+	print_message("%ld allocations in a clean run, each failed in turn\n",
+	              torture_each(&co, &o, one_fetch));
 	origin_stop(&o);
 }
 
@@ -1662,80 +1608,69 @@ static void test_big_upload(void **state)
 /* The same torture on the paths faults take: a server that drops every
  * 3rd request (replays, a callback body rewound), Expect: 100-continue with
  * a chunked callback body, and a POST that cannot be replayed. */
+static void through_faults(struct h1c_client *c, const struct origin *o, long n)
+{
+	struct job j[6];
+	struct src sp = {"rewound body", 12, 0, 0}, sc = {"chunked body for expect", 23, 0, 0};
+	int i;
+
+	memset(j, 0, sizeof(j));
+	for (i = 0; i < 6; i++) {
+		struct h1c_request r;
+		char url[128];
+		memset(&r, 0, sizeof(r));
+		if (i == 2) {
+			snprintf(url, sizeof(url), "%s/echo", o->base);
+			r.method = "PUT";
+			r.body_read = src_read;
+			r.body_rewind = src_rewind;
+			r.body_user = &sp;
+			r.body_size = 12;
+			r.flags = H1C_REQ_NO_EXPECT;
+		} else if (i == 3) {
+			snprintf(url, sizeof(url), "%s/expect?mode=normal", o->base);
+			r.method = "PUT";
+			r.body_read = src_read;
+			r.body_rewind = src_rewind;
+			r.body_user = &sc;
+			r.body_size = -1;
+		} else if (i == 4) {
+			snprintf(url, sizeof(url), "%s/echo", o->base);
+			r.method = "POST";
+			r.body = "once";
+			r.body_len = 4;
+		} else {
+			snprintf(url, sizeof(url), "%s/bytes/%d", o->base, 20 + i);
+		}
+		r.url = url;
+		torture_request(c, &r, &j[i]);
+	}
+	torture_run(c);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(j[i].ended, 1);
+		if (j[i].err == 0 && i != 3 && i != 2 && i != 4 && !bytes_ok(&j[i], 20 + (size_t)i))
+			fail_msg("run %ld request %d: status %d, %zu bytes [%.*s]", n, i, j[i].status,
+			         j[i].len, (int)j[i].len, j[i].body);
+		if (j[i].err == 0 && i == 2)
+			assert_memory_equal(j[i].body, "rewound body", 12);
+		if (n == 0 && i != 4)
+			assert_int_equal(j[i].err, 0);
+	}
+}
+
 static void test_allocation_failures_faults(void **state)
 {
 	struct origin o;
-	long clean = 0, n;
+	struct h1c_client_options co;
+	long clean;
 
 	(void)state;
 	origin_start(&o, "--drop-nth", "3", NULL);
-	for (n = 0;; n++) {
-		struct h1c_client_options co;
-		struct h1c_client *c;
-		struct job j[6];
-		struct src sp = {"rewound body", 12, 0, 0}, sc = {"chunked body for expect", 23, 0, 0};
-		int i;
-
-		failalloc_start(n);
-		memset(&co, 0, sizeof(co));
-		co.alloc = &failing_allocator;
-		co.pipeline_depth = 2;
-		co.max_per_origin = 1;
-		co.expect_threshold = 1;
-		memset(j, 0, sizeof(j));
-		c = h1c_client_new(&co);
-		if (!c) {
-			assert_int_equal(live_blocks, 0);
-			continue;
-		}
-		for (i = 0; i < 6; i++) {
-			struct h1c_request r;
-			char url[128];
-			memset(&r, 0, sizeof(r));
-			if (i == 2) {
-				snprintf(url, sizeof(url), "%s/echo", o.base);
-				r.method = "PUT";
-				r.body_read = src_read;
-				r.body_rewind = src_rewind;
-				r.body_user = &sp;
-				r.body_size = 12;
-				r.flags = H1C_REQ_NO_EXPECT;
-			} else if (i == 3) {
-				snprintf(url, sizeof(url), "%s/expect?mode=normal", o.base);
-				r.method = "PUT";
-				r.body_read = src_read;
-				r.body_rewind = src_rewind;
-				r.body_user = &sc;
-				r.body_size = -1;
-			} else if (i == 4) {
-				snprintf(url, sizeof(url), "%s/echo", o.base);
-				r.method = "POST";
-				r.body = "once";
-				r.body_len = 4;
-			} else {
-				snprintf(url, sizeof(url), "%s/bytes/%d", o.base, 20 + i);
-			}
-			r.url = url;
-			torture_request(c, &r, &j[i]);
-		}
-		torture_run(c);
-		for (i = 0; i < 6; i++) {
-			assert_int_equal(j[i].ended, 1);
-			if (j[i].err == 0 && i != 3 && i != 2 && i != 4 && !bytes_ok(&j[i], 20 + (size_t)i))
-				fail_msg("run %ld request %d: status %d, %zu bytes [%.*s]", n, i, j[i].status,
-				         j[i].len, (int)j[i].len, j[i].body);
-			if (j[i].err == 0 && i == 2)
-				assert_memory_equal(j[i].body, "rewound body", 12);
-			if (n == 0 && i != 4)
-				assert_int_equal(j[i].err, 0);
-		}
-		h1c_client_free(c);
-		assert_int_equal(live_blocks, 0);
-		if (n == 0)
-			clean = alloc_no;
-		else if (n > clean)
-			break;
-	}
+	memset(&co, 0, sizeof(co));
+	co.pipeline_depth = 2;
+	co.max_per_origin = 1;
+	co.expect_threshold = 1;
+	clean = torture_each(&co, &o, through_faults);
 	assert_true(clean > 10);
 	print_message("%ld allocations in a clean run with faults, each failed in turn\n", clean);
 	origin_stop(&o);

@@ -19,6 +19,7 @@
 #include "../../lib/msngw.c"
 #include "spawn.h"
 #include "failalloc.h"
+#include "iolayers.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -212,6 +213,7 @@ struct emu {
 	pid_t pid;
 	int port;
 	char log[64];
+	char gw[32]; /* "127.0.0.1:PORT": the gateway option */
 };
 
 static void emu_start3(struct emu *e, const char *mode1, const char *mode2, const char *mode3)
@@ -235,6 +237,7 @@ static void emu_start3(struct emu *e, const char *mode1, const char *mode2, cons
 	argv[n] = NULL;
 	e->pid = spawn_server(argv, &e->port);
 	running = e->pid;
+	snprintf(e->gw, sizeof(e->gw), "127.0.0.1:%d", e->port);
 }
 
 static void emu_start(struct emu *e, const char *mode1, const char *mode2)
@@ -352,15 +355,13 @@ static void session_pair(const char *mode1, const char *mode2, int batch)
 	struct h1c_client *c = h1c_client_new(NULL);
 	struct h1c_msngw_options o;
 	struct h1c_msngw *ns, *sb = NULL;
-	char gw[64];
 	static const char msg[] = "MSG 3 N 19\r\nMIME-Version: 1.0\r\n";
 	int rounds = 0;
 
 	memset(r, 0, sizeof(r));
 	emu_start(&e, mode1, mode2);
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
 	memset(&o, 0, sizeof(o));
-	o.gateway = gw;
+	o.gateway = e.gw;
 	o.poll_ms = 50;
 	o.batch = batch;
 	ns = h1c_msngw_open(c, &o, &rcb, &r[0]);
@@ -475,14 +476,12 @@ static void test_session_http_error(void **state)
 	struct h1c_msngw_options o;
 	struct h1c_msngw *s;
 	const char *reason;
-	char gw[64];
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	emu_start(&e, NULL, NULL);
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
 	memset(&o, 0, sizeof(o));
-	o.gateway = gw;
+	o.gateway = e.gw;
 	o.server = "SB";
 	o.ip = "127.0.0.1:1863";
 	s = h1c_msngw_open(c, &o, &rcb, &r);
@@ -522,12 +521,10 @@ static void test_allocation_failures(void **state)
 {
 	static struct rec r;
 	struct emu e;
-	char gw[64];
 	long clean = 0, n;
 
 	(void)state;
 	emu_start(&e, NULL, NULL);
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
 	for (n = 0;; n++) {
 		struct h1c_client_options co;
 		struct h1c_msngw_options o;
@@ -545,7 +542,7 @@ static void test_allocation_failures(void **state)
 			continue;
 		}
 		memset(&o, 0, sizeof(o));
-		o.gateway = gw;
+		o.gateway = e.gw;
 		o.poll_ms = 20;
 		s = h1c_msngw_open(c, &o, &rcb, &r);
 		if (!s) {
@@ -598,15 +595,13 @@ static void test_close_timeout(void **state)
 	struct h1c_client *c = h1c_client_new(NULL);
 	struct h1c_msngw_options o;
 	struct h1c_msngw *s;
-	char gw[64];
 	int rounds = 0;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	emu_start(&e, "--delay", "400");
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
 	memset(&o, 0, sizeof(o));
-	o.gateway = gw;
+	o.gateway = e.gw;
 	o.close_timeout_ms = 50;
 	s = h1c_msngw_open(c, &o, &rcb, &r);
 	assert_non_null(s);
@@ -625,17 +620,35 @@ static void test_close_timeout(void **state)
 /* Opens a session on c against the emulator e and drives it until the
  * open is answered with nothing outstanding. */
 static struct h1c_msngw *open_idle(struct h1c_client *c, const struct emu *e, struct rec *r,
-                                   struct h1c_msngw_options *o, char *gw, size_t gw_size)
+                                   struct h1c_msngw_options *o)
 {
 	struct h1c_msngw *s;
 	int rounds = 0;
 
-	snprintf(gw, gw_size, "127.0.0.1:%d", e->port);
-	o->gateway = gw;
+	o->gateway = e->gw;
 	s = h1c_msngw_open(c, o, &rcb, r);
 	assert_non_null(s);
 	while (!(s->opened && s->req == REQ_NONE) && !r->ended && rounds++ < 600)
 		h1c_client_run(c, 10);
+	return s;
+}
+
+/* Starts the emulator in mode, opens a session carrying VER on client c
+ * and runs it to its end. */
+static struct h1c_msngw *vers_until_end(struct h1c_client *c, struct emu *e, const char *mode,
+                                        struct rec *r)
+{
+	struct h1c_msngw_options o;
+	struct h1c_msngw *s;
+
+	memset(r, 0, sizeof(*r));
+	memset(&o, 0, sizeof(o));
+	emu_start(e, mode, NULL);
+	o.gateway = e->gw;
+	s = h1c_msngw_open(c, &o, &rcb, r);
+	assert_non_null(s);
+	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+	run_until_ended(c, r, 1);
 	return s;
 }
 
@@ -647,21 +660,10 @@ static void test_session_no_header(void **state)
 	static struct rec r;
 	struct emu e;
 	struct h1c_client *c = h1c_client_new(NULL);
-	struct h1c_msngw_options o;
-	struct h1c_msngw *s;
+	struct h1c_msngw *s = vers_until_end(c, &e, "--no-session", &r);
 	const char *reason;
-	char gw[64];
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	memset(&o, 0, sizeof(o));
-	emu_start(&e, "--no-session", NULL);
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
-	o.gateway = gw;
-	s = h1c_msngw_open(c, &o, &rcb, &r);
-	assert_non_null(s);
-	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
-	run_until_ended(c, &r, 1);
 	assert_int_equal(r.err, H1C_EMSNSESSION);
 	assert_int_equal(h1c_msngw_http_status(s, &reason), 200);
 	assert_string_equal(reason, "no X-MSN-Messenger session");
@@ -680,20 +682,9 @@ static void test_session_bad_msnp(void **state)
 	static struct rec r;
 	struct emu e;
 	struct h1c_client *c = h1c_client_new(NULL);
-	struct h1c_msngw_options o;
-	struct h1c_msngw *s;
-	char gw[64];
+	struct h1c_msngw *s = vers_until_end(c, &e, "--bad-msnp", &r);
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	memset(&o, 0, sizeof(o));
-	emu_start(&e, "--bad-msnp", NULL);
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e.port);
-	o.gateway = gw;
-	s = h1c_msngw_open(c, &o, &rcb, &r);
-	assert_non_null(s);
-	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
-	run_until_ended(c, &r, 1);
 	assert_int_equal(r.err, H1C_EMSNSYNTAX);
 	assert_string_equal(r.text, "VER 1 MSNP12 CVR0\r\n");
 	h1c_msngw_free(s);
@@ -712,7 +703,6 @@ static void test_gateway_gone(void **state)
 	struct h1c_client *c = h1c_client_new(NULL);
 	struct h1c_msngw_options o;
 	struct h1c_msngw *s;
-	char gw[64];
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
@@ -720,7 +710,7 @@ static void test_gateway_gone(void **state)
 	o.max_retries = 2;
 	o.poll_ms = 20;
 	emu_start3(&e, "--drop", "--slam-after", "1");
-	s = open_idle(c, &e, &r, &o, gw, sizeof(gw));
+	s = open_idle(c, &e, &r, &o);
 	assert_int_equal(r.ended, 0);
 	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
 	run_until_ended(c, &r, 1);
@@ -740,32 +730,13 @@ static void test_gateway_gone(void **state)
  * reported unsure; after max_retries the session ends with H1C_ENOTSENT. */
 static int layer_dead;
 
-static void *hs_open(void *user, int fd, const char *host, int *err)
-{
-	return h1c_io_plain()->open(user, fd, host, err);
-}
-
-static long hs_read(void *ctx, void *buf, size_t len)
-{
-	return h1c_io_plain()->read(ctx, buf, len);
-}
-
 static long hs_write(void *ctx, const void *buf, size_t len)
 {
-	return layer_dead ? H1C_EWANTREAD : h1c_io_plain()->write(ctx, buf, len);
+	return layer_dead ? H1C_EWANTREAD : pass_write(ctx, buf, len);
 }
 
-static int hs_fd(void *ctx)
-{
-	return h1c_io_plain()->fd(ctx);
-}
-
-static void hs_close(void *ctx)
-{
-	h1c_io_plain()->close(ctx);
-}
-
-static const struct h1c_io handshake_io = {"handshake", hs_open, hs_read, hs_write, hs_fd, hs_close};
+static const struct h1c_io handshake_io = {"handshake", pass_open, pass_read, hs_write, pass_fd,
+                                           pass_close};
 
 /* One run of that, against a new emulator (it slams every connection
  * after its first answer); n > 0 fails allocation n. Returns the
@@ -779,7 +750,6 @@ static long gone_before_sending(long n)
 	struct h1c_msngw_options o;
 	struct h1c_client *c;
 	struct h1c_msngw *s;
-	char gw[64];
 	int i, rc, queued = 0;
 
 	emu_start3(&em, "--drop", "--slam-after", "1");
@@ -796,8 +766,7 @@ static long gone_before_sending(long n)
 		emu_stop(&em);
 		return alloc_no;
 	}
-	snprintf(gw, sizeof(gw), "127.0.0.1:%d", e->port);
-	o.gateway = gw;
+	o.gateway = e->gw;
 	s = h1c_msngw_open(c, &o, &rcb, &r);
 	if (!s) {
 		h1c_client_free(c);
@@ -874,7 +843,6 @@ static void test_close_timeout_in_flight(void **state)
 	struct h1c_msngw_options o;
 	struct h1c_msngw *s;
 	const char *reason;
-	char gw[64];
 	int rounds = 0;
 
 	(void)state;
@@ -883,7 +851,7 @@ static void test_close_timeout_in_flight(void **state)
 	o.close_timeout_ms = 50;
 	o.poll_ms = 60000; /* no poll in the way */
 	emu_start(&e, "--delay", "3000");
-	s = open_idle(c, &e, &r, &o, gw, sizeof(gw));
+	s = open_idle(c, &e, &r, &o);
 	assert_int_equal(r.ended, 0);
 	assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
 	while (s->req == REQ_NONE && rounds++ < 100)
@@ -915,7 +883,6 @@ static void test_session_options(void **state)
 	struct h1c_client *c = h1c_client_new(NULL);
 	struct h1c_msngw_options o;
 	struct h1c_msngw *s;
-	char gw[64];
 	int rounds = 0;
 
 	(void)state;
@@ -934,7 +901,7 @@ static void test_session_options(void **state)
 	o.num_headers = 2;
 	o.poll_ms = 60000;
 	emu_start(&e, "--delay", "200");
-	s = open_idle(c, &e, &r, &o, gw, sizeof(gw));
+	s = open_idle(c, &e, &r, &o);
 	assert_int_equal(r.ended, 0);
 	assert_int_equal(emu_count(&e, "fields ua=h1c-test/1 x-test=yes", NULL), 1);
 	assert_int_equal(emu_count(&e, "ua=MSMSGS", NULL), 0);

@@ -127,33 +127,9 @@ void *__wrap_malloc(size_t n)
 	return __real_malloc(n);
 }
 
-/* The client's own allocator, not the wrapped malloc: counts live blocks. */
-static long live;
-
-static void *real_malloc(void *u, size_t n)
-{
-	void *p = __real_malloc(n);
-	(void)u;
-	live += p != NULL;
-	return p;
-}
-
-static void *real_realloc(void *u, void *p, size_t n)
-{
-	void *q = realloc(p, n);
-	(void)u;
-	live += q && !p;
-	return q;
-}
-
-static void real_free(void *u, void *p)
-{
-	(void)u;
-	live -= p != NULL;
-	free(p);
-}
-
-static const struct h1c_allocator real_allocator = {real_malloc, real_realloc, real_free, NULL};
+/* The client's own allocations, counted, come from the real malloc. */
+#define FAILALLOC_MALLOC __real_malloc
+#include "failalloc.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -184,21 +160,28 @@ static void reset(void)
 	connect_at_once = 0;
 }
 
-/* Fetches a URL (its %d: the origin's port) with a new client; returns
- * the result code and the status. */
-static int fetch(const char *url_fmt, int *status)
+/* Fetches a URL (its %d: the origin's port) on c; returns the result
+ * code, and the response in *res when it is 0. */
+static int fetch_on(struct h1c_client *c, const char *url_fmt, struct h1c_result *res)
 {
-	struct h1c_client *c = h1c_client_new(NULL);
 	struct h1c_request rq;
-	struct h1c_result res;
 	char url[256];
-	int rc;
 
-	assert_non_null(c);
 	snprintf(url, sizeof(url), url_fmt, origin_port);
 	memset(&rq, 0, sizeof(rq));
 	rq.url = url;
-	rc = h1c_client_fetch(c, &rq, &res);
+	return h1c_client_fetch(c, &rq, res);
+}
+
+/* The same with a new client; returns the result code and the status. */
+static int fetch(const char *url_fmt, int *status)
+{
+	struct h1c_client *c = h1c_client_new(NULL);
+	struct h1c_result res;
+	int rc;
+
+	assert_non_null(c);
+	rc = fetch_on(c, url_fmt, &res);
 	*status = rc == 0 ? res.status : 0;
 	if (rc == 0)
 		h1c_result_free(&res);
@@ -318,9 +301,7 @@ static void test_getsockopt_fails(void **state)
 static void test_poll_fails(void **state)
 {
 	struct h1c_client *c;
-	struct h1c_request rq;
 	struct h1c_result res;
-	char url[128];
 	int fd = -1, before = open_fds();
 	(void)state;
 	reset();
@@ -330,12 +311,9 @@ static void test_poll_fails(void **state)
 	assert_int_equal(open_fds(), before);
 	c = h1c_client_new(NULL);
 	assert_non_null(c);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/bytes/7", origin_port);
-	memset(&rq, 0, sizeof(rq));
-	rq.url = url;
 	fail_poll = 1;
-	assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_EIO);
-	assert_int_equal(h1c_client_fetch(c, &rq, &res), 0);
+	assert_int_equal(fetch_on(c, "http://127.0.0.1:%d/bytes/7", &res), H1C_EIO);
+	assert_int_equal(fetch_on(c, "http://127.0.0.1:%d/bytes/7", &res), 0);
 	assert_int_equal(res.status, 200);
 	assert_int_equal(res.body_len, 7);
 	h1c_result_free(&res);
@@ -351,29 +329,25 @@ static void test_plain_open_fails(void **state)
 {
 	struct h1c_client_options o;
 	struct h1c_client *c;
-	struct h1c_request rq;
 	struct h1c_result res;
-	char url[128];
 	int err = 0, before = open_fds();
 	(void)state;
 	reset();
 	fail_malloc = 1;
 	assert_null(h1c_io_plain()->open(NULL, 0, "x", &err));
 	assert_int_equal(err, H1C_ENOMEM);
+	failalloc_start(0); /* counts, fails none */
 	memset(&o, 0, sizeof(o));
-	o.alloc = &real_allocator;
+	o.alloc = &failing_allocator;
 	c = h1c_client_new(&o);
 	assert_non_null(c);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/bytes/7", origin_port);
-	memset(&rq, 0, sizeof(rq));
-	rq.url = url;
 	fail_malloc = 1;
-	assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_ENOMEM);
+	assert_int_equal(fetch_on(c, "http://127.0.0.1:%d/bytes/7", &res), H1C_ENOMEM);
 	assert_int_equal(fail_malloc, 0); /* it was the vtable's */
-	assert_int_equal(h1c_client_fetch(c, &rq, &res), 0);
+	assert_int_equal(fetch_on(c, "http://127.0.0.1:%d/bytes/7", &res), 0);
 	h1c_result_free(&res);
 	h1c_client_free(c);
-	assert_int_equal(live, 0);
+	assert_int_equal(live_blocks, 0);
 	assert_int_equal(open_fds(), before);
 }
 

@@ -4,6 +4,7 @@
  * and the plain vtable moves bytes and reports end of stream.
  */
 #include "testutil.h"
+#include "spawn.h"
 
 #include "internal.h"
 
@@ -13,21 +14,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-/* A listening IPv4 socket on a free loopback port. */
 static int listener(unsigned short *port)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
+	return loopback_listener(8, port);
 }
 
 /* A free loopback port nobody listens on (bound, then closed). */
@@ -98,22 +87,13 @@ static void test_silent_then_next(void **state)
 	struct sockaddr_in s1, s2, peer;
 	socklen_t pl = sizeof(peer);
 	unsigned short silent_port, port;
-	int silent, filler, lfd = listener(&port), fd = -1;
+	int filler, lfd = listener(&port), fd = -1;
+	int silent = silent_listener(&filler, &silent_port);
 	(void)state;
-	silent = socket(AF_INET, SOCK_STREAM, 0);
-	v4(&a, &s1, 0);
-	assert_int_equal(bind(silent, a.ai_addr, a.ai_addrlen), 0);
-	assert_int_equal(listen(silent, 0), 0);
-	assert_int_equal(getsockname(silent, (struct sockaddr *)&s1, &pl), 0);
-	silent_port = ntohs(s1.sin_port);
-	/* One connection fills a backlog of 0; it is never accepted. */
-	filler = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(filler, a.ai_addr, a.ai_addrlen), 0);
 	v4(&a, &s1, silent_port);
 	v4(&b, &s2, port);
 	a.ai_next = &b;
 	assert_int_equal(h1c__connect_race(&a, 5000, &fd), 0);
-	pl = sizeof(peer);
 	assert_int_equal(getpeername(fd, (struct sockaddr *)&peer, &pl), 0);
 	assert_int_equal(ntohs(peer.sin_port), port);
 	close(fd);
