@@ -83,13 +83,16 @@ extern "C" {
 	X(H1C_EMSNHTTP, -41, "MSN gateway answered with an HTTP error")          \
 	X(H1C_EMSNSESSION, -42, "MSN gateway answer without an X-MSN-Messenger session") \
 	X(H1C_EMSNPAYLOAD, -43, "MSNP payload longer than allowed")              \
-	X(H1C_ESLOW, -44, "response arrived slower than the minimum rate")
+	X(H1C_ESLOW, -44, "response arrived slower than the minimum rate")      \
+	X(H1C_EBODYSIZE, -45, "response body larger than allowed")              \
+	X(H1C_ETLS, -46, "TLS handshake or certificate verification failed")    \
+	X(H1C_ENOFD, -47, "out of file descriptors, and none of the client's to free")
 
 enum h1c_error {
 #define H1C_ENUM_(name, num, msg) name = num,
 	H1C_ERRORS(H1C_ENUM_)
 #undef H1C_ENUM_
-	H1C_ELAST_ = -45
+	H1C_ELAST_ = -48
 };
 
 /* Returns a static, human-readable description of an H1C_E* code. */
