@@ -119,8 +119,13 @@ static void fact_transfer_encoding(struct facts *f, const struct h1c_header *h)
 				goto bad;
 		}
 		elems++;
-		if (H1C__LIT_EQ(e, n, "identity"))
+		/* "identity" is no coding (RFC 9112 dropped it) and alone
+		 * leaves the length to Content-Length; after chunked it still
+		 * makes chunked not the final coding (section 6.3 (4)). */
+		if (H1C__LIT_EQ(e, n, "identity")) {
+			f->te_last_chunked = 0;
 			continue;
+		}
 		f->te_any = 1;
 		if (H1C__LIT_EQ(e, n, "chunked")) {
 			if (f->te_chunked)
