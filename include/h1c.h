@@ -436,6 +436,7 @@ struct h1c_allocator {
 #define H1C_DEFAULT_MAX_REPLAYS 3
 #define H1C_DEFAULT_PIPELINE_BACKOFF_MS 60000
 #define H1C_MAX_PIPELINE 64 /* the deepest pipeline a connection carries */
+#define H1C_DEFAULT_MAX_BODY (64ll << 20) /* bodies h1c_client_fetch() keeps: 64 MiB */
 
 /* Client flags. */
 #define H1C_CLIENT_PIPELINE_HEAD 0x01u /* allow requests behind a HEAD */
@@ -477,6 +478,11 @@ struct h1c_client_options {
 	 * see examples/tls-openssl.c. Not through a proxy (no CONNECT yet). */
 	const struct h1c_io *tls_io;
 	void *tls_user;
+	/* The largest body h1c_client_fetch() keeps in memory (a request
+	 * with its own on_data streams and has no limit unless it sets
+	 * one): 0: H1C_DEFAULT_MAX_BODY, -1: no limit. A larger body ends
+	 * the request with H1C_EBODYSIZE. */
+	long long max_body;
 };
 
 /* Request flags. */
@@ -517,6 +523,13 @@ struct h1c_request {
 	/* For h1c_client_fetch(): streams the body instead of keeping it. */
 	int (*on_data)(void *user, const char *data, size_t len);
 	void *data_user; /* passed to on_head and on_data */
+	/* The largest response body this request accepts, in bytes: past it
+	 * the request ends at once with H1C_EBODYSIZE and its connection is
+	 * closed (a Content-Length over it ends the request before any of
+	 * the body is read; other bodies end as the bytes pass it, none of
+	 * the excess delivered). 0: none for a streamed body, the client's
+	 * max_body for one h1c_client_fetch() keeps; -1: no limit. */
+	long long max_body;
 };
 
 /* How a request went, passed to on_done (bits). */
@@ -561,7 +574,7 @@ struct h1c_result {
 	/* private */
 	char *head_;
 	char *trail_;
-	const struct h1c_allocator *alloc_;
+	struct h1c_allocator alloc_; /* a copy: a result outlives its client */
 };
 
 /* Counters of a client's life (h1c_client_stats()). */
@@ -585,8 +598,9 @@ H1C_API struct h1c_client *h1c_client_new(const struct h1c_client_options *opt);
 
 /*
  * Ends every request still pending with H1C_ECANCELED (their on_done is
- * called), closes every connection and frees c. NULL is a no-op. Must not
- * be called from a callback.
+ * called), closes every connection and frees c. NULL is a no-op. From a
+ * callback, c is freed when the outermost call into the client returns
+ * (and no request is accepted meanwhile); c must not be used after that.
  */
 H1C_API void h1c_client_free(struct h1c_client *c);
 

@@ -72,6 +72,8 @@ struct rq {
 	int body_touched;         /* body_read was called */
 	int cancel;               /* cancelled from a callback; ended later */
 	unsigned flags;           /* H1C_DONE_* */
+	unsigned long long max_body; /* body bytes it accepts; 0: no limit */
+	unsigned long long body_got; /* body bytes of its response so far */
 };
 
 /* Connections and waiting requests of one key. */
@@ -112,7 +114,6 @@ struct cx {
 	int pipeline_ok;          /* a HTTP/1.1 response showed persistence */
 	size_t read_want;         /* room asked for per read: grows while reads
 	                             fill it, up to READ_MAX */
-	int refill;               /* the pipeline is being filled up again */
 	int write_failed;
 	int wr_wants_read;        /* the I/O layer's write waits for readability
 	                             (a TLS handshake) */
@@ -152,8 +153,12 @@ struct h1c_client {
 	unsigned ntimers;
 	int busy;
 	int closing;
+	int free_pending;         /* h1c_client_free() called from a callback */
 	int need_dispatch;        /* requests came since the last dispatch */
 	unsigned cancels;
+	unsigned fd_cap;          /* connections that fit in the descriptors
+	                             the process has left, as last found by a
+	                             dial that had none; 0: not known */
 	struct h1c_stats st;
 };
 
@@ -161,6 +166,7 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 static int cx_flush(struct h1c_client *c, struct cx *x);
 static int cx_settle(struct h1c_client *c, struct cx *x);
 static void dispatch(struct h1c_client *c);
+static int freed_now(struct h1c_client *c);
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -407,6 +413,29 @@ static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
 	return p;
 }
 
+/* Returns 1 when q describes a request that can exist: a body in memory
+ * or from a callback, not both; views that point somewhere; limits in
+ * range. */
+static int request_valid(const struct h1c_request *q)
+{
+	size_t i;
+
+	if (q->body_read) {
+		if (q->body || q->body_len || q->body_size < -1)
+			return 0;
+	} else if ((!q->body && q->body_len) || q->body_rewind ||
+	           (q->body_size && q->body_size != (long long)q->body_len)) {
+		return 0;
+	}
+	if (q->num_headers && !q->headers)
+		return 0;
+	for (i = 0; i < q->num_headers; i++)
+		if ((!q->headers[i].name && q->headers[i].name_len) ||
+		    (!q->headers[i].value && q->headers[i].value_len))
+			return 0;
+	return q->max_body >= -1;
+}
+
 long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
                              const struct h1c_callbacks *cb, void *user)
 {
@@ -415,7 +444,7 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	struct pool *p;
 	int err;
 
-	if (!c || !q || !q->url || c->closing)
+	if (!c || !q || !q->url || c->closing || !request_valid(q))
 		return H1C_EINVAL;
 	if (c->nwaiting >= c->o.max_queued)
 		return H1C_EQUEUEFULL;
@@ -474,6 +503,8 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	            (q->body_read ? (q->body_size < 0 ||
 	                             (unsigned long long)q->body_size >= c->o.expect_threshold)
 	                          : q->body_len >= c->o.expect_threshold);
+	if (q->max_body > 0)
+		r->max_body = (unsigned long long)q->max_body;
 	if (q->timeout_ms > 0)
 		r->deadline = h1c__now_ms() + q->timeout_ms;
 	if (cb)
@@ -535,6 +566,8 @@ static void cx_destroy(struct h1c_client *c, struct cx *x)
 		x->next->prev = x->prev;
 	c->nconns--;
 	x->pool->nconns--;
+	/* A descriptor is free again: the next dial may try. */
+	c->fd_cap = 0;
 	if (x->state == CX_DIAL) {
 		x->pool->ndial--;
 		h1c__dial_free(&x->dial);
@@ -595,7 +628,6 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 	c->nconns++;
 	p->nconns++;
 	p->ndial++;
-	c->st.connections_opened++;
 	/* The first attempt starts now; on loopback it may even end now. */
 	return cx_dial(c, x, -1);
 }
@@ -612,10 +644,11 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 		return 0;
 	if (!r->idempotent || now < x->pool->no_pipeline_until)
 		return 0;
-	/* A pipeline is refilled once half of it has been answered, so that
-	 * requests go out several to a write rather than one per response. */
-	if (!x->refill && k->q_n > c->o.pipeline_depth / 2)
-		return 0;
+	/* Refilled as soon as a response leaves room: waiting for half of
+	 * the pipeline to drain left a server without TCP_NODELAY holding its
+	 * next response behind our delayed ACK every round. Requests still
+	 * go out several to a write, since dispatch runs once all the bytes
+	 * of a read are handled. */
 	tail = k->q[(k->q_head + k->q_n - 1) % H1C__MAXQ].user;
 	if (!tail)
 		return 1; /* cancelled; its response is still read and dropped */
@@ -656,7 +689,10 @@ static int fill_body(struct h1c_client *c, struct cx *x)
 			long n;
 			r->body_touched = 1;
 			n = r->body_read(r->body_user, chunk, sizeof(chunk));
-			if (n < 0 || (r->body_size >= 0 && r->body_sent + n > r->body_size) ||
+			/* More than asked for would be bytes past chunk[]: none of
+			 * them is sent (whatever the framing). */
+			if (n < 0 || (size_t)n > sizeof(chunk) ||
+			    (r->body_size >= 0 && r->body_sent + n > r->body_size) ||
 			    (n == 0 && r->body_size >= 0 && r->body_sent != r->body_size))
 				return cx_fail(c, x, H1C_ECALLBACK, r);
 			err = h1c__conn_body(&x->conn, chunk, (size_t)n, n == 0);
@@ -698,6 +734,9 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	r->begun = r->final_head = r->discard = 0;
 	r->body_sent = 0;
 	r->req.expect = r->expect && !r->no_expect;
+	/* H1C_DONE_REUSED tells of this attempt: only a request written on
+	 * a reused connection may be replayed when the connection dies. */
+	r->flags &= ~(unsigned)H1C_DONE_REUSED;
 	if (x->conn.sent) {
 		r->flags |= H1C_DONE_REUSED;
 		c->st.connections_reused++;
@@ -767,6 +806,13 @@ static int cx_flush(struct h1c_client *c, struct cx *x)
 			x->wr_wants_read = 1;
 			return 0;
 		}
+		/* Nothing ever got out (a handshake that failed, a server gone
+		 * before the first byte), or the layer says the failure is
+		 * final: no answer can come, so the connection is lost now and
+		 * its requests re-dialled within their budget or ended with
+		 * the layer's error. */
+		if (!x->written || w == H1C_ETLS)
+			return cx_fail(c, x, w < 0 ? (int)w : H1C_EIO, NULL);
 		/* The server may have answered and closed without reading all
 		 * (413, 401...): stop writing, read what it said. */
 		x->write_failed = 1;
@@ -809,7 +855,9 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 	int codes[H1C__MAXQ];
 	unsigned i, n = 0, nback = 0, unanswered_pipelined = 0;
 	struct pool *p = x->pool;
-	int fresh_out = fresh_lost(c, x);
+	/* A request that ended its own connection (a limit, a callback, a
+	 * deadline) says nothing of the server's new connections. */
+	int fresh_out = culprit ? 0 : fresh_lost(c, x);
 
 	/* Out of memory while its response came: the request at the head
 	 * ends with that (the rest go on as with any lost connection). */
@@ -822,7 +870,9 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 
 		if (!r)
 			continue;
-		if (r == culprit) {
+		if (r == culprit || err == H1C_ETLS) {
+			/* H1C_ETLS: the layer says it is final (a certificate
+			 * that does not verify): never dialled again. */
 			code = err;
 		} else if (got && (r->begun || protocol_error(err))) {
 			/* The caller saw a head, or the server's bytes were
@@ -837,7 +887,13 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 			else
 				code = r->body_touched && !r->body_rewind ? H1C_ENOTSENT : 0;
 		} else if (r->replayable && !(c->o.flags & H1C_CLIENT_NO_REPLAY) &&
-		           r->replays < c->o.max_replays) {
+		           r->replays < c->o.max_replays && (r->flags & H1C_DONE_REUSED)) {
+			/* Written, and lost with its connection: re-sent only when
+			 * that connection had carried others (the keep-alive race,
+			 * or a pipeline behind a broken response). A new
+			 * connection that dies after carrying a request is the
+			 * server's answer to it, and re-sending would multiply
+			 * the load on a broken server (curl and Go do the same). */
 			code = 0;
 			r->replays++;
 			r->flags |= H1C_DONE_REPLAYED;
@@ -873,6 +929,11 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 		wait_push_front(c, back[nback - 1]);
 	for (i = 0; i < n; i++)
 		rq_end(c, list[i], codes[i]);
+	/* A final layer error, or a server whose new connections keep dying:
+	 * what waits for the same pool would meet the same, so it ends too
+	 * rather than dial again. */
+	if (err == H1C_ETLS || fresh_out)
+		pool_fail(c, p, err == H1C_ETRUNCATED ? H1C_ENOTSENT : err);
 	return 1;
 }
 
@@ -992,12 +1053,21 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				r->retry408 = 1;
 				break;
 			}
+			/* A length over the limit ends it before any of the
+			 * body is read. */
+			r->body_got = 0;
+			if (r->max_body && rd->framing.kind == H1C_FRAMING_LENGTH &&
+			    rd->framing.content_length > r->max_body)
+				return cx_fail(c, x, H1C_EBODYSIZE, r);
 			if (r->cb.on_head && r->cb.on_head(r->user, &rd->resp))
 				stop = 1;
 			break;
 		case H1C_EV_DATA:
-			if (r && !r->discard && ev.len && r->cb.on_data &&
-			    r->cb.on_data(r->user, ev.data, ev.len))
+			if (!r || r->discard || !ev.len)
+				break;
+			if (r->max_body && (r->body_got += ev.len) > r->max_body)
+				return cx_fail(c, x, H1C_EBODYSIZE, r);
+			if (r->cb.on_data && r->cb.on_data(r->user, ev.data, ev.len))
 				stop = 1;
 			break;
 		case H1C_EV_TRAILERS:
@@ -1105,6 +1175,7 @@ static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
 		return H1C_ENOMEM;
 	}
 	x->pool->ndial--;
+	c->st.connections_opened++; /* only connections that came to be */
 	x->state = CX_OPEN;
 	x->io = io;
 	x->fd = v->fd(io);
@@ -1114,12 +1185,26 @@ static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
 	return 0;
 }
 
-/* Frees x, whose dial failed with err (its attempts are closed already). */
+/* Frees x, whose dial failed with err (its attempts are closed already).
+ * Out of descriptors (H1C_ENOFD), the waiting requests wait for one of the
+ * client's own: an idle connection is closed to make room, or the client's
+ * other connections bound its dials until one of them closes; only a
+ * client that holds none ends them. */
 static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 {
 	struct pool *p = x->pool;
 
 	cx_destroy(c, x); /* still CX_DIAL; freeing a finished dial is a no-op */
+	if (err == H1C_ENOFD && c->nconns) {
+		/* The least recently used idle connection, unless it is one
+		 * just made for another waiting request. */
+		if (c->idle_tail && c->idle_tail->conn.sent)
+			cx_destroy(c, c->idle_tail);
+		else
+			c->fd_cap = c->nconns;
+		c->need_dispatch = 1;
+		return;
+	}
 	pool_fail(c, p, err);
 }
 
@@ -1159,7 +1244,11 @@ static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
  * idle one. Returns 1 when there is room. */
 static int make_room(struct h1c_client *c)
 {
-	if (c->nconns < c->o.max_connections)
+	unsigned limit = c->o.max_connections;
+
+	if (c->fd_cap && c->fd_cap < limit)
+		limit = c->fd_cap;
+	if (c->nconns < limit)
 		return 1;
 	if (!c->idle_tail)
 		return 0;
@@ -1216,8 +1305,6 @@ static struct cx *pick_pipeline(struct h1c_client *c, const struct pool *p, cons
 		if (x->pool == p && can_pipeline(c, x, r, now) &&
 		    (!best || x->conn.q_n < best->conn.q_n))
 			best = x;
-	if (best)
-		best->refill = best->conn.q_n + 1 < c->o.pipeline_depth;
 	return best;
 }
 
@@ -1615,6 +1702,8 @@ int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 	expire(c, h1c__now_ms());
 	c->busy--;
 	dispatch(c);
+	if (freed_now(c))
+		return 0;
 	sync_loop(c);
 	return pending_work(c);
 }
@@ -1627,6 +1716,8 @@ int h1c_client_on_timeout(struct h1c_client *c)
 	expire(c, h1c__now_ms());
 	c->busy--;
 	dispatch(c);
+	if (freed_now(c))
+		return 0;
 	sync_loop(c);
 	return pending_work(c);
 }
@@ -1673,12 +1764,15 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 	rq_abort(c, r, H1C_ECANCELED);
 	c->busy--;
 	dispatch(c);
+	if (freed_now(c))
+		return 0;
 	sync_loop(c);
 	return 0;
 }
 
 /* Runs the poll(2) loop until *stop is set, nothing is pending, or the
- * time is up (deadline -1: never). */
+ * time is up (deadline -1: never). Returns 0 when a callback freed the
+ * client (the caller must not touch it then). */
 static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 {
 	dispatch(c);
@@ -1687,6 +1781,8 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		int wait, rc;
 		long long now;
 
+		if (freed_now(c))
+			return 0;
 		if (!pending_work(c) || (stop && *stop))
 			return pending_work(c);
 		/* The sockets, as an outside loop would get them, then as poll's. */
@@ -1738,6 +1834,8 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		expire(c, h1c__now_ms());
 		c->busy--;
 		dispatch(c);
+		if (freed_now(c))
+			return 0;
 		if (deadline >= 0 && h1c__now_ms() >= deadline)
 			return pending_work(c);
 	}
@@ -1797,6 +1895,10 @@ struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
 		c->o.pipeline_depth = 1;
 	if (c->o.pipeline_depth > H1C_MAX_PIPELINE)
 		c->o.pipeline_depth = H1C_MAX_PIPELINE;
+	if (c->o.max_body == 0)
+		c->o.max_body = H1C_DEFAULT_MAX_BODY;
+	else if (c->o.max_body < 0)
+		c->o.max_body = -1;
 	c->io = c->o.io ? c->o.io : h1c_io_plain();
 	if (c->o.proxy) {
 		if (h1c__hostport_parse(c->o.proxy, &c->proxy) != 0) {
@@ -1810,13 +1912,11 @@ struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
 	return c;
 }
 
-void h1c_client_free(struct h1c_client *c)
+/* Frees c now. */
+static void client_destroy(struct h1c_client *c)
 {
-	const struct h1c_allocator *al;
+	const struct h1c_allocator *al = c->al;
 
-	if (!c)
-		return;
-	al = c->al;
 	c->busy++;
 	c->closing = 1;
 	/* Pending requests end first, their connections with them. */
@@ -1840,7 +1940,34 @@ void h1c_client_free(struct h1c_client *c)
 	h1c__free(al, c->fds);
 	h1c__free(al, c->pfd);
 	h1c__free(al, c->wv);
-	h1c__free(al, c);
+	{
+		/* The hooks live in c: keep a copy for the last free. */
+		struct h1c_allocator last = c->al_copy;
+		h1c__free(al ? &last : NULL, c);
+	}
+}
+
+/* Frees c when a callback asked for it and the outermost call into the
+ * client is unwinding. Returns 1 when c is gone. */
+static int freed_now(struct h1c_client *c)
+{
+	if (!c->free_pending || c->busy)
+		return 0;
+	client_destroy(c);
+	return 1;
+}
+
+void h1c_client_free(struct h1c_client *c)
+{
+	if (!c)
+		return;
+	if (c->busy) {
+		/* From a callback: the callers up the stack still use c. */
+		c->free_pending = 1;
+		c->closing = 1;
+		return;
+	}
+	client_destroy(c);
 }
 
 void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st)
@@ -1855,7 +1982,7 @@ void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st)
 struct fetch {
 	const struct h1c_request *req;
 	struct h1c_result *res;
-	const struct h1c_allocator *al;
+	const struct h1c_allocator *al; /* NULL, or the copy in res */
 	char *body;
 	size_t body_len, body_cap;
 	int done, err;
@@ -1968,6 +2095,8 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 	static const struct h1c_callbacks cb = {NULL, fetch_head, fetch_data, fetch_trailers,
 	                                        fetch_done};
 	struct fetch f;
+	struct h1c_request q;
+	struct h1c_allocator al;
 	long long id;
 	int rc;
 
@@ -1975,27 +2104,38 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 		return H1C_EINVAL;
 	memset(res, 0, sizeof(*res));
 	memset(&f, 0, sizeof(f));
+	memset(&al, 0, sizeof(al));
+	/* The result and this call keep their own copy of the hooks: a
+	 * result may be freed after its client, and a callback may free the
+	 * client during this call. */
+	if (c->al)
+		al = res->alloc_ = *c->al;
 	f.req = req;
 	f.res = res;
-	f.al = c->al;
-	res->alloc_ = c->al;
-	id = h1c_client_request(c, req, &cb, &f);
+	f.al = c->al ? &al : NULL;
+	/* A body kept in memory is bounded by the client's max_body. */
+	q = *req;
+	if (!q.max_body && !q.on_data)
+		q.max_body = c->o.max_body;
+	id = h1c_client_request(c, &q, &cb, &f);
 	if (id < 0) {
 		c->st.errors++;
 		return (int)id;
 	}
+	/* From here on c may be gone (freed by a callback): only f and res
+	 * are used once the loop returns 0. */
 	rc = run_loop(c, -1, &f.done);
 	if (rc < 0 && !f.done) {
 		h1c_client_cancel(c, id);
 		f.err = rc;
 	}
 	if (f.err) {
-		h1c__free(c->al, f.body);
+		h1c__free(f.al, f.body);
 		h1c_result_free(res);
 		return f.err;
 	}
 	if (!f.body && !req->on_data) {
-		f.body = h1c__malloc(c->al, 1);
+		f.body = h1c__malloc(f.al, 1);
 		if (!f.body) {
 			h1c_result_free(res);
 			return H1C_ENOMEM;
@@ -2016,7 +2156,7 @@ void h1c_result_free(struct h1c_result *res)
 
 	if (!res)
 		return;
-	al = res->alloc_;
+	al = res->alloc_.free ? &res->alloc_ : NULL;
 	h1c__free(al, res->head_);
 	h1c__free(al, res->trail_);
 	h1c__free(al, res->body);

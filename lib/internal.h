@@ -151,6 +151,7 @@ struct h1c__dial {
 	int fds[H1C__DIAL_MAX];
 	size_t n, started, live;
 	long long next_start, deadline;
+	int nofd; /* an attempt found no descriptor left (EMFILE, ENFILE) */
 	/* Called just before an attempt's socket is closed (may be NULL). */
 	void (*on_close)(void *arg, int fd);
 	void *arg;
@@ -166,7 +167,8 @@ void h1c__dial_init(struct h1c__dial *d, struct addrinfo *res, int owned, long l
 /* Advances the race at time now; ready_fd is an attempt reported writable
  * (or in error), or -1. Returns 0 with the connected socket in *fd (the
  * race is over and freed), H1C_EWANTWRITE while attempts are live (wait
- * for them, or until h1c__dial_deadline()), H1C_ECONNECT or H1C_ETIMEDOUT. */
+ * for them, or until h1c__dial_deadline()), H1C_ECONNECT, H1C_ENOFD (no
+ * attempt could start for want of descriptors) or H1C_ETIMEDOUT. */
 int h1c__dial_step(struct h1c__dial *d, long long now, int ready_fd, int *fd);
 long long h1c__dial_deadline(const struct h1c__dial *d);
 /* Closes the live attempts and frees the addresses. */

@@ -40,14 +40,15 @@ long long h1c__now_ms(void)
 }
 
 /* Opens a non-blocking, close-on-exec TCP socket for ai and starts its
- * connect. Returns the descriptor, or -1. */
+ * connect. Returns the descriptor, or -1 (-2 when the process or the
+ * system has no descriptor left). */
 static int start_connect(const struct addrinfo *ai, int *done)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 	int one = 1;
 
 	if (fd < 0)
-		return -1;
+		return errno == EMFILE || errno == ENFILE ? -2 : -1;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		close(fd);
@@ -194,6 +195,8 @@ int h1c__dial_step(struct h1c__dial *d, long long now, int ready_fd, int *fd_out
 	while (d->started < d->n && (d->live == 0 || now >= d->next_start)) {
 		int done, fd = start_connect(d->list[d->started], &done);
 		d->started++;
+		if (fd == -2)
+			d->nofd = 1;
 		if (fd < 0)
 			continue;
 		d->fds[d->live++] = fd;
@@ -203,8 +206,9 @@ int h1c__dial_step(struct h1c__dial *d, long long now, int ready_fd, int *fd_out
 		break;
 	}
 	if (d->live == 0) {
+		int nofd = d->nofd;
 		h1c__dial_free(d);
-		return H1C_ECONNECT;
+		return nofd ? H1C_ENOFD : H1C_ECONNECT;
 	}
 	if (now >= d->deadline) {
 		h1c__dial_free(d);

@@ -10,7 +10,8 @@
  *
  * Passes (exit 0) when every request ended exactly once; every idempotent
  * request succeeded or ended with an error its fate allows (its response
- * began and was cut, or its replays ran out); no response was delivered for
+ * began and was cut, its replays ran out, or it was lost on a new
+ * connection, which is never re-sent); no response was delivered for
  * another request (each carries its id in X-Id and in its body); the
  * server processed no POST twice and every POST it processed was reported
  * as a success or as "may have been processed"; no descriptor leaked; and
@@ -211,14 +212,16 @@ static void on_done(void *user, int err, unsigned flags)
 		fail(s, "an unexpected status");
 	} else if (err == H1C_EUNANSWERED) {
 		o = O_UNANSWERED;
-		/* An idempotent request ends so only when its replays ran out. */
-		if (idem && !(flags & H1C_DONE_REPLAYED))
+		/* An idempotent request ends so only when its replays ran out,
+		 * or when it was lost on a new connection (never re-sent:
+		 * that is the server's answer). */
+		if (idem && !(flags & H1C_DONE_REPLAYED) && (flags & H1C_DONE_REUSED))
 			fail(s, "idempotent request unanswered without a replay");
 	} else if (err == H1C_ETRUNCATED || err == H1C_EIO) {
 		o = O_CUT;
 		/* Cut before the caller saw a head: an idempotent request is
 		 * re-sent instead, until its replays run out. */
-		if (!s->status && idem && !(flags & H1C_DONE_REPLAYED))
+		if (!s->status && idem && !(flags & H1C_DONE_REPLAYED) && (flags & H1C_DONE_REUSED))
 			fail(s, "idempotent request cut before its head, not replayed");
 	} else if (err == H1C_ENOTSENT) {
 		o = O_NOTSENT;

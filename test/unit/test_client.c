@@ -1322,8 +1322,10 @@ static void test_close_delimited(void **state)
 
 /* A server that closes in the middle of a response head: the caller never
  * saw a response, but the server processed the request, so a POST ends
- * with H1C_ETRUNCATED (never re-sent); a GET is re-sent within its budget
- * and then ends the same way. */
+ * with H1C_ETRUNCATED (never re-sent); so does a GET on a new connection
+ * (a new connection dying after carrying a request is the server's
+ * answer); a GET on a reused connection is re-sent, on a new one, and then
+ * ends the same way. */
 static void test_partial_head(void **state)
 {
 	struct origin o;
@@ -1343,8 +1345,19 @@ static void test_partial_head(void **state)
 	run_all(c);
 	assert_int_equal(j[1].ended, 1);
 	assert_int_equal(j[1].err, H1C_ETRUNCATED);
+	assert_false(j[1].flags & H1C_DONE_REPLAYED);
+	assert_int_equal(log_count(&o, "method=GET", NULL), 1);
+	/* Reused: the keep-alive race is possible, so it is re-sent once. */
+	memset(j, 0, sizeof(j));
+	submit(c, &o, "GET", "/bytes/2", &j[0], NULL);
+	run_all(c);
+	assert_int_equal(j[0].err, 0);
+	submit(c, &o, "GET", "/partial-head", &j[1], NULL);
+	run_all(c);
+	assert_int_equal(j[1].ended, 1);
+	assert_int_equal(j[1].err, H1C_ETRUNCATED);
 	assert_true(j[1].flags & H1C_DONE_REPLAYED);
-	assert_int_equal(log_count(&o, "method=GET", NULL), 1 + H1C_DEFAULT_MAX_REPLAYS);
+	assert_int_equal(log_count(&o, "method=GET", "/partial-head"), 1 + 2);
 	h1c_client_free(c);
 	origin_stop(&o);
 }
@@ -1803,6 +1816,646 @@ static void test_thousand_connections(void **state)
 	origin_stop(&o);
 }
 
+/* ---- the holes found from outside (issue 13) ------------------------------------- */
+
+/* Queues a GET of base + path with a body limit of its own. */
+static void submit_limited(struct h1c_client *c, const struct origin *o, const char *path,
+                           struct job *j, long long max_body)
+{
+	struct h1c_request rq;
+	char url[256];
+
+	snprintf(url, sizeof(url), "%s%s", o->base, path);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	rq.max_body = max_body;
+	assert_true(h1c_client_request(c, &rq, &cbs, j) > 0);
+}
+
+/* A body over its request's limit ends that request with H1C_EBODYSIZE:
+ * a Content-Length over it before a byte of the body is delivered (nor
+ * its head), a chunked or close-delimited body as the bytes pass it, none
+ * of the excess delivered; the connection is closed and the requests
+ * pipelined behind it are re-sent, nothing else lost. */
+static void test_body_limit(void **state)
+{
+	struct origin o;
+	struct job j[8];
+	struct h1c_stats st;
+	struct h1c_client *c = client(4, 1, 0);
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	submit_limited(c, &o, "/bytes/3000", &j[0], 1000);
+	submit_limited(c, &o, "/chunked/3000?size=100", &j[1], 1000);
+	submit_limited(c, &o, "/eof?n=3000", &j[2], 1000);
+	submit_limited(c, &o, "/bytes/1000", &j[3], 1000); /* exactly the limit */
+	submit_limited(c, &o, "/bytes/3000", &j[4], -1);
+	run_all(c);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(j[i].ended, 1);
+	assert_int_equal(j[0].err, H1C_EBODYSIZE);
+	assert_int_equal(j[0].status, 0);
+	assert_int_equal(j[0].len, 0);
+	assert_int_equal(j[1].err, H1C_EBODYSIZE);
+	assert_int_equal(j[1].status, 200);
+	assert_true(j[1].len <= 1000);
+	assert_true(chunked_ok(&j[1], 3000, 0));
+	assert_int_equal(j[2].err, H1C_EBODYSIZE);
+	assert_true(j[2].len <= 1000);
+	assert_int_equal(j[3].err, 0);
+	assert_true(bytes_ok(&j[3], 1000));
+	assert_int_equal(j[4].err, 0);
+	assert_true(bytes_ok(&j[4], 3000));
+	h1c_client_free(c);
+
+	/* Pipelined: the one over its limit ends, the rest are re-sent. */
+	c = client(4, 1, 0);
+	memset(j, 0, sizeof(j));
+	submit_limited(c, &o, "/bytes/1", &j[0], 0);
+	run_all(c); /* the connection now persists: pipelining is allowed */
+	for (i = 1; i < 8; i++)
+		submit_limited(c, &o, i == 2 ? "/bytes/3000" : "/bytes/10", &j[i], 100);
+	run_all(c);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(j[i].ended, 1);
+		if (i == 2)
+			assert_int_equal(j[i].err, H1C_EBODYSIZE);
+		else
+			assert_int_equal(j[i].err, 0);
+	}
+	h1c_client_stats(c, &st);
+	assert_true(st.pipelined > 0);
+	assert_int_equal(st.errors, 1);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+static int fetch_url(struct h1c_client *c, const struct origin *o, const char *path,
+                     long long max_body, int (*on_data)(void *, const char *, size_t),
+                     void *data_user, struct h1c_result *res)
+{
+	struct h1c_request rq;
+	char url[256];
+
+	snprintf(url, sizeof(url), "%s%s", o->base, path);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	rq.max_body = max_body;
+	rq.on_data = on_data;
+	rq.data_user = data_user;
+	return h1c_client_fetch(c, &rq, res);
+}
+
+static int count_data(void *user, const char *p, size_t n)
+{
+	(void)p;
+	*(size_t *)user += n;
+	return 0;
+}
+
+/* h1c_client_fetch() keeps at most the client's max_body (64 MiB by
+ * default) in memory; a request's own limit, or -1, overrides it; a
+ * streamed body has no limit unless the request sets one. */
+static void test_fetch_body_limit(void **state)
+{
+	struct origin o;
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_result res;
+	size_t got = 0;
+
+	(void)state;
+	origin_start(&o, NULL);
+	memset(&co, 0, sizeof(co));
+	co.max_body = 2000;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	assert_int_equal(fetch_url(c, &o, "/bytes/2000", 0, NULL, NULL, &res), 0);
+	assert_int_equal(res.body_len, 2000);
+	h1c_result_free(&res);
+	assert_int_equal(fetch_url(c, &o, "/bytes/2001", 0, NULL, NULL, &res), H1C_EBODYSIZE);
+	assert_null(res.body);
+	assert_int_equal(fetch_url(c, &o, "/chunked/5000", 0, NULL, NULL, &res), H1C_EBODYSIZE);
+	assert_int_equal(fetch_url(c, &o, "/bytes/5000", -1, NULL, NULL, &res), 0);
+	assert_int_equal(res.body_len, 5000);
+	h1c_result_free(&res);
+	assert_int_equal(fetch_url(c, &o, "/bytes/5000", 9000, NULL, NULL, &res), 0);
+	h1c_result_free(&res);
+	assert_int_equal(fetch_url(c, &o, "/bytes/5000", 0, count_data, &got, &res), 0);
+	assert_int_equal(got, 5000);
+	h1c_result_free(&res);
+	got = 0;
+	assert_int_equal(fetch_url(c, &o, "/chunked/5000", 100, count_data, &got, &res),
+	                 H1C_EBODYSIZE);
+	assert_true(got <= 100);
+	/* The client goes on: a request after them all is fine. */
+	assert_int_equal(fetch_url(c, &o, "/bytes/7", 0, NULL, NULL, &res), 0);
+	assert_int_equal(res.body_len, 7);
+	h1c_result_free(&res);
+	h1c_client_free(c);
+	/* Off altogether. */
+	co.max_body = -1;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	assert_int_equal(fetch_url(c, &o, "/bytes/5000", 0, NULL, NULL, &res), 0);
+	h1c_result_free(&res);
+	h1c_client_free(c);
+	/* The default. */
+	c = h1c_client_new(NULL);
+	assert_non_null(c);
+	assert_int_equal(fetch_url(c, &o, "/bytes/100000", 0, NULL, NULL, &res), 0);
+	assert_int_equal(res.body_len, 100000);
+	h1c_result_free(&res);
+	assert_int_equal(fetch_url(c, &o, "/bytes/100000", 99999, NULL, NULL, &res),
+	                 H1C_EBODYSIZE);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* A body callback that returns more than it was asked for (which would
+ * be bytes past the client's buffer) ends the request with
+ * H1C_ECALLBACK, whatever the framing, and none of it is sent. */
+static long overread(void *user, void *buf, size_t len)
+{
+	(void)user;
+	memset(buf, 'o', len);
+	return (long)len + 100;
+}
+
+static void test_body_read_overrun(void **state)
+{
+	struct origin o;
+	struct job j[2];
+	struct h1c_request rq;
+	char url[256];
+	struct h1c_client *c = client(1, 1, 0);
+	int i;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, NULL);
+	snprintf(url, sizeof(url), "%s/echo", o.base);
+	for (i = 0; i < 2; i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.method = "POST";
+		rq.url = url;
+		rq.body_read = overread;
+		rq.body_size = i == 0 ? -1 : 1000000; /* chunked, then a length */
+		assert_true(h1c_client_request(c, &rq, &cbs, &j[i]) > 0);
+		run_all(c);
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, H1C_ECALLBACK);
+		assert_int_equal(j[i].status, 0);
+	}
+	/* The server never saw either: nothing of them was sent. */
+	assert_int_equal(log_count(&o, "method=POST", NULL), 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* ---- freeing in any order, and from callbacks ------------------------------------ */
+
+static long long hook_live;
+static void *hk_malloc(void *u, size_t n)
+{
+	void *p = malloc(n);
+	(void)u;
+	hook_live += p != NULL;
+	return p;
+}
+static void *hk_realloc(void *u, void *p, size_t n)
+{
+	void *q = realloc(p, n);
+	(void)u;
+	hook_live += !p && q;
+	return q;
+}
+static void hk_free(void *u, void *p)
+{
+	(void)u;
+	hook_live -= p != NULL;
+	free(p);
+}
+
+/* A result outlives its client: freed after h1c_client_free(), through the
+ * client's hooks, which it keeps its own copy of. */
+static void test_result_after_client(void **state)
+{
+	struct origin o;
+	struct h1c_allocator al = {hk_malloc, hk_realloc, hk_free, NULL};
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_result res;
+
+	(void)state;
+	origin_start(&o, NULL);
+	memset(&co, 0, sizeof(co));
+	{
+		struct h1c_allocator *heap = malloc(sizeof(*heap));
+		assert_non_null(heap);
+		*heap = al;
+		co.alloc = heap;
+		c = h1c_client_new(&co);
+		assert_non_null(c);
+		assert_int_equal(fetch_url(c, &o, "/chunked/300", 0, NULL, NULL, &res), 0);
+		free(heap); /* the caller's struct is not kept either */
+	}
+	assert_int_equal(res.body_len, 300);
+	h1c_client_free(c);
+	assert_true(hook_live > 0); /* the result's blocks */
+	h1c_result_free(&res);
+	assert_int_equal(hook_live, 0);
+	origin_stop(&o);
+}
+
+static struct h1c_client *freeing_client;
+static int free_calls;
+
+static void free_on_done(void *user, int err, unsigned flags)
+{
+	j_done(user, err, flags);
+	if (!free_calls++) {
+		h1c_client_free(freeing_client);
+		/* Not freed yet (the callers up the stack still use it), and
+		 * it takes no new request. */
+		{
+			struct h1c_request rq;
+			memset(&rq, 0, sizeof(rq));
+			rq.url = "http://127.0.0.1:1/";
+			assert_int_equal(h1c_client_request(freeing_client, &rq, &cbs, NULL),
+			                 H1C_EINVAL);
+		}
+		h1c_client_free(freeing_client); /* twice is harmless */
+	}
+}
+
+static int free_on_data(void *user, const char *p, size_t n)
+{
+	(void)user;
+	(void)p;
+	(void)n;
+	if (!free_calls++)
+		h1c_client_free(freeing_client);
+	return 0;
+}
+
+/* h1c_client_free() from a callback frees the client once the call into it
+ * returns: the other requests end with H1C_ECANCELED, exactly once; from
+ * deep inside a read (on_data) too, and from h1c_client_fetch(). */
+static void test_free_from_callback(void **state)
+{
+	static const struct h1c_callbacks fcb = {NULL, j_head, j_data, NULL, free_on_done};
+	static const struct h1c_callbacks dcb = {NULL, j_head, free_on_data, NULL, j_done};
+	struct origin o;
+	struct job j[6];
+	struct h1c_request rq;
+	struct h1c_result res;
+	char url[256];
+	int i;
+
+	(void)state;
+	origin_start(&o, NULL);
+	for (int round = 0; round < 2; round++) {
+		memset(j, 0, sizeof(j));
+		free_calls = 0;
+		freeing_client = client(4, 2, 0);
+		for (i = 0; i < 6; i++) {
+			memset(&rq, 0, sizeof(rq));
+			snprintf(url, sizeof(url), "%s/%s", o.base, i == 0 ? "bytes/5" : "delay?ms=200");
+			rq.url = url;
+			assert_true(h1c_client_request(freeing_client, &rq, round ? &dcb : &fcb,
+			                               &j[i]) > 0);
+		}
+		/* The client is gone when run returns. */
+		assert_int_equal(h1c_client_run(freeing_client, 60000), 0);
+		for (i = 0; i < 6; i++)
+			assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[0].err, 0); /* whole before the client went */
+		for (i = 1; i < 6; i++)
+			assert_int_equal(j[i].err, H1C_ECANCELED);
+	}
+	/* From the blocking call's own on_data, at the first of 3 MB (more
+	 * than one call into the client reads). */
+	free_calls = 0;
+	freeing_client = client(1, 1, 0);
+	memset(&rq, 0, sizeof(rq));
+	snprintf(url, sizeof(url), "%s/bytes/3000000", o.base);
+	rq.url = url;
+	rq.on_data = free_on_data;
+	assert_int_equal(h1c_client_fetch(freeing_client, &rq, &res), H1C_ECANCELED);
+	assert_null(res.body);
+	assert_int_equal(res.status, 0);
+	origin_stop(&o);
+}
+
+static int rewind_ok(void *user)
+{
+	(void)user;
+	return 0;
+}
+
+/* Requests that cannot exist are refused with H1C_EINVAL, never a crash,
+ * and no callback comes for them. */
+static void test_impossible_requests(void **state)
+{
+	struct h1c_client *c = client(1, 1, 0);
+	struct h1c_request rq;
+	struct h1c_header h[2] = {{"X-A", 3, "1", 1}, {NULL, 3, "2", 1}};
+	struct job j;
+	struct h1c_result res;
+	int k;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	for (k = 0; k < 10; k++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.url = "http://127.0.0.1:9/";
+		rq.method = "POST";
+		switch (k) {
+		case 0: rq.body_len = 5; break;                           /* NULL body */
+		case 1: rq.body = "x"; rq.body_len = 1; rq.body_read = overread; break;
+		case 2: rq.body_read = overread; rq.body_size = -2; break;
+		case 3: rq.num_headers = 2; break;                        /* NULL array */
+		case 4: rq.headers = h; rq.num_headers = 2; break;        /* NULL name */
+		case 5: rq.body = "x"; rq.body_len = 1; rq.body_size = 7; break; /* sizes differ */
+		case 6: rq.max_body = -2; break;
+		case 7: rq.body_read = overread; rq.body_len = 3; break;
+		case 8: rq.body = "x"; rq.body_len = 1; rq.body_rewind = rewind_ok; break;
+		default: h[1].name = "X-B"; h[1].value = NULL; rq.headers = h;
+			rq.num_headers = 2; break;                        /* NULL value */
+		}
+		assert_int_equal(h1c_client_request(c, &rq, &cbs, &j), H1C_EINVAL);
+		assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_EINVAL);
+	}
+	assert_int_equal(h1c_client_run(c, 0), 0);
+	assert_int_equal(j.ended, 0);
+	h1c_client_free(c);
+}
+
+/* ---- I/O layers that fail before anything got out -------------------------------- */
+
+static int layer_opens;
+
+static void *counting_open(void *user, int fd, const char *host, int *err)
+{
+	layer_opens++;
+	return pass_open(user, fd, host, err);
+}
+
+/* A handshake that fails and says so as final: the first write waits for
+ * the socket (as a TLS handshake does), then the layer reports H1C_ETLS. */
+static long tls_fail_write(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return H1C_ETLS;
+}
+
+/* A handshake that fails with a plain I/O error and then never hears
+ * anything: what made requests wait for their head timeout. */
+static long quiet_read(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return H1C_EWANTREAD;
+}
+
+/* The handshake runs in read: the write sends a "hello" and waits for
+ * readability (the origin answers the hello, a request of its own), and
+ * the read then reports the certificate refused. */
+static long wants_read_write(void *ctx, const void *buf, size_t len)
+{
+	static const char hello[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	(void)buf;
+	(void)len;
+	assert_int_equal(pass_write(ctx, hello, sizeof(hello) - 1), (long)sizeof(hello) - 1);
+	return H1C_EWANTREAD;
+}
+
+static long tls_fail_read(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return H1C_ETLS;
+}
+
+static const struct h1c_io tls_refused_io = {"tls-refused", counting_open, quiet_read,
+                                             tls_fail_write, pass_fd, pass_close};
+static const struct h1c_io handshake_eio_io = {"handshake-eio", counting_open, quiet_read,
+                                               deaf_write, pass_fd, pass_close};
+static const struct h1c_io tls_refused_in_read_io = {"tls-refused-read", counting_open,
+                                                     tls_fail_read, wants_read_write,
+                                                     pass_fd, pass_close};
+
+/* A request that never reached the server does not wait for an answer: a
+ * layer's write failing before any byte got out ends the connection at
+ * once (re-dialled within the budget of new connections, then the layer's
+ * error), and H1C_ETLS, final, is never re-dialled: one connection, and the
+ * requests waiting for the same origin end with it too. The head timeout
+ * is long, so a request that waited would end with H1C_ETIMEDOUT. */
+static void test_layer_fails_before_sending(void **state)
+{
+	const struct h1c_io *layers[3] = {&tls_refused_io, &tls_refused_in_read_io,
+	                                  &handshake_eio_io};
+	struct origin o;
+	struct job j[3];
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+	int k, i;
+
+	(void)state;
+	origin_start(&o, NULL);
+	for (k = 0; k < 3; k++) {
+		memset(j, 0, sizeof(j));
+		memset(&co, 0, sizeof(co));
+		co.io = layers[k];
+		co.max_per_origin = 1;
+		co.head_timeout_ms = 600000;
+		co.idle_timeout_ms = 600000;
+		c = h1c_client_new(&co);
+		assert_non_null(c);
+		layer_opens = 0;
+		for (i = 0; i < 3; i++)
+			submit(c, &o, "GET", "/bytes/3", &j[i], NULL);
+		run_all(c);
+		h1c_client_stats(c, &st);
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(j[i].ended, 1);
+			assert_int_equal(j[i].err, k < 2 ? H1C_ETLS : H1C_EIO);
+		}
+		if (k < 2)
+			assert_int_equal(layer_opens, 1);
+		else
+			assert_int_equal(layer_opens, H1C_DEFAULT_MAX_REPLAYS + 1);
+		assert_int_equal(st.replayed, 0);
+		h1c_client_free(c);
+	}
+	/* Nothing of the requests reached the server. */
+	assert_int_equal(log_count(&o, "/bytes/3", NULL), 0);
+	origin_stop(&o);
+}
+
+/* ---- replays only where the keep-alive race is possible -------------------------- */
+
+/* A server that resets (or closes) every new connection after reading its
+ * request receives each GET once: a new connection that dies after
+ * carrying a request is the server's answer (as curl and Go do); written
+ * on a reused connection, the same GET is re-sent. */
+static void test_fresh_connection_not_replayed(void **state)
+{
+	const char *mode[2] = {"--rst-nth", "--drop-nth"};
+	struct origin o;
+	struct job j[4];
+	struct h1c_stats st;
+	struct h1c_client *c;
+	int k, i;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		memset(j, 0, sizeof(j));
+		origin_start(&o, mode[k], "1", NULL);
+		c = client(1, 4, 0);
+		for (i = 0; i < 4; i++)
+			submit(c, &o, "GET", "/bytes/3", &j[i], NULL);
+		run_all(c);
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(j[i].ended, 1);
+			assert_true(j[i].err == H1C_EUNANSWERED || j[i].err == H1C_EIO);
+			assert_false(j[i].flags & (H1C_DONE_REPLAYED | H1C_DONE_REUSED));
+		}
+		h1c_client_stats(c, &st);
+		assert_int_equal(st.replayed, 0);
+		assert_int_equal(log_count(&o, "method=GET", NULL), 4);
+		h1c_client_free(c);
+		origin_stop(&o);
+	}
+	/* The 2nd request of each connection dropped: re-sent on a new one. */
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--drop-nth", "2", NULL);
+	c = client(1, 1, 0);
+	for (i = 0; i < 2; i++) {
+		submit(c, &o, "GET", "/bytes/3", &j[i], NULL);
+		run_all(c);
+		assert_int_equal(j[i].err, 0);
+	}
+	assert_true(j[1].flags & H1C_DONE_REPLAYED);
+	assert_int_equal(log_count(&o, "method=GET", NULL), 3);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* ---- out of descriptors --------------------------------------------------------- */
+
+/* Descriptors taken to leave the process a given number free. */
+static int fd_fill[8192], fd_nfill;
+
+/* Leaves the process exactly room free descriptors: the soft limit is
+ * lowered to just past the highest one open, and the holes below it are
+ * taken (fd_free_up() gives them back). Returns the old limit. */
+static struct rlimit fd_limit_to(int room)
+{
+	struct rlimit old, rl;
+	int top = 0, fd;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	for (fd = 0; fd < 8192; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			top = fd;
+	rl = old;
+	rl.rlim_cur = (rlim_t)(top + 1 + room);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	fd_nfill = 0;
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0) {
+		if (fd > top) {
+			close(fd);
+			break;
+		}
+		fd_fill[fd_nfill++] = fd;
+	}
+	return old;
+}
+
+static void fd_free_up(const struct rlimit *old)
+{
+	while (fd_nfill)
+		close(fd_fill[--fd_nfill]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, old), 0);
+}
+
+/* With few descriptors left, requests to several origins wait for one of
+ * the client's own connections (an idle one is closed to make room) and
+ * all succeed; only connections that came to be are counted; with none of
+ * its own to free, the client ends a request with H1C_ENOFD. */
+static void test_descriptors_exhausted(void **state)
+{
+	struct origin o[4];
+	struct job *j = many;
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+	struct rlimit old;
+	int i, k;
+
+	(void)state;
+	memset(many, 0, sizeof(many));
+	for (k = 0; k < 4; k++)
+		origin_start(&o[k], NULL);
+	memset(&co, 0, sizeof(co));
+	co.max_per_origin = 6;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	/* Room for 5 descriptors; the origins want 24 connections. */
+	old = fd_limit_to(5);
+	for (i = 0; i < 200; i++)
+		submit(c, &o[i % 4], "GET", i % 2 ? "/delay?ms=20" : "/bytes/5", &j[i], NULL);
+	run_all(c);
+	h1c_client_stats(c, &st);
+	fd_free_up(&old);
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(j[i].ended, 1);
+		assert_int_equal(j[i].err, 0);
+	}
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.responses, 200);
+	/* The connections that carried requests were counted (a socket()
+	 * that failed is not: see below). */
+	{
+		int seen = 0;
+		for (k = 0; k < 4; k++)
+			seen += log_count(&o[k], "req=1 ", NULL);
+		print_message("%lu connections, %d carried requests\n", st.connections_opened, seen);
+		assert_true(st.connections_opened >= (unsigned long)seen);
+		assert_true(seen >= 4);
+	}
+	/* No descriptor left at all, and the client holds none. */
+	h1c_client_free(c);
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	memset(many, 0, sizeof(many[0]) * 2);
+	old = fd_limit_to(0);
+	submit(c, &o[0], "GET", "/bytes/5", &j[0], NULL);
+	run_all(c);
+	assert_int_equal(j[0].ended, 1);
+	assert_int_equal(j[0].err, H1C_ENOFD);
+	h1c_client_stats(c, &st);
+	assert_int_equal(st.connections_opened, 0);
+	fd_free_up(&old);
+	submit(c, &o[0], "GET", "/bytes/5", &j[1], NULL);
+	run_all(c);
+	assert_int_equal(j[1].err, 0);
+	h1c_client_free(c);
+	for (k = 0; k < 4; k++)
+		origin_stop(&o[k]);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1837,10 +2490,21 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_allocation_failures_faults, stop_all),
 		cmocka_unit_test_teardown(test_outside_loop, stop_all),
 		cmocka_unit_test_teardown(test_thousand_connections, stop_all),
+		cmocka_unit_test_teardown(test_body_limit, stop_all),
+		cmocka_unit_test_teardown(test_fetch_body_limit, stop_all),
+		cmocka_unit_test_teardown(test_body_read_overrun, stop_all),
+		cmocka_unit_test_teardown(test_result_after_client, stop_all),
+		cmocka_unit_test_teardown(test_free_from_callback, stop_all),
+		cmocka_unit_test_teardown(test_impossible_requests, stop_all),
+		cmocka_unit_test_teardown(test_layer_fails_before_sending, stop_all),
+		cmocka_unit_test_teardown(test_fresh_connection_not_replayed, stop_all),
+		cmocka_unit_test_teardown(test_descriptors_exhausted, stop_all),
 	};
 	const char *slash = strrchr(argv[0], '/');
 
-	(void)argc;
+	/* One test, or those matching a pattern: test_client 'test_body*'. */
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	/* build/test/test_client -> build/origin */
 	snprintf(origin_path, sizeof(origin_path), "%.*s/../origin",
 	         slash ? (int)(slash - argv[0]) : 1, slash ? argv[0] : ".");

@@ -28,6 +28,7 @@
 /* ---- the failing calls -------------------------------------------------------- */
 
 /* Each counts down: the call that takes it to 0 fails (0: none fails). */
+static int socket_errno = EMFILE; /* what a failed socket() says */
 static int fail_socket, fail_fcntl, fail_connect, fail_getsockopt, fail_poll, fail_malloc;
 /* connect: 1 completes at once, as some systems do on loopback. */
 static int connect_at_once;
@@ -53,7 +54,7 @@ int __real_socket(int domain, int type, int protocol);
 int __wrap_socket(int domain, int type, int protocol)
 {
 	if (count_down(&fail_socket)) {
-		errno = EMFILE;
+		errno = socket_errno;
 		return -1;
 	}
 	return __real_socket(domain, type, protocol);
@@ -158,6 +159,7 @@ static void reset(void)
 {
 	fail_socket = fail_fcntl = fail_connect = fail_getsockopt = fail_poll = fail_malloc = 0;
 	connect_at_once = 0;
+	socket_errno = EMFILE;
 }
 
 /* Fetches a URL (its %d: the origin's port) on c; returns the result
@@ -202,8 +204,9 @@ static void test_resolve_fails(void **state)
 	assert_int_equal(fetch("http://nowhere.invalid:%d/", &st), H1C_ERESOLVE);
 }
 
-/* socket() fails (EMFILE): the attempt is skipped; with one address that
- * ends the connect with H1C_ECONNECT, with two the next is tried. */
+/* socket() fails: the attempt is skipped; with one address that ends the
+ * connect with H1C_ECONNECT (H1C_ENOFD when it was for want of
+ * descriptors, EMFILE), with two the next is tried. */
 static void test_socket_fails(void **state)
 {
 	int fd = -1, st, before = open_fds();
@@ -211,12 +214,21 @@ static void test_socket_fails(void **state)
 	char port[16];
 	(void)state;
 	reset();
+	socket_errno = EAFNOSUPPORT;
 	fail_socket = 1;
 	assert_int_equal(h1c__connect("127.0.0.1", (unsigned)origin_port, 1000, &fd),
 	                 H1C_ECONNECT);
 	assert_int_equal(open_fds(), before);
 	fail_socket = 1;
 	assert_int_equal(fetch("http://127.0.0.1:%d/bytes/5", &st), H1C_ECONNECT);
+	/* Out of descriptors, with none of the client's own to free. */
+	socket_errno = EMFILE;
+	fail_socket = 1;
+	assert_int_equal(h1c__connect("127.0.0.1", (unsigned)origin_port, 1000, &fd),
+	                 H1C_ENOFD);
+	assert_int_equal(open_fds(), before);
+	fail_socket = 1;
+	assert_int_equal(fetch("http://127.0.0.1:%d/bytes/5", &st), H1C_ENOFD);
 	/* Two addresses, the first attempt's socket refused. */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
