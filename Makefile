@@ -136,6 +136,11 @@ $(B)/test/ka_idle: test/integration/ka_idle.c $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
+# The interop matrix's driver of the library (test/interop/run).
+$(B)/test/interop-mix: test/interop/mix.c $(B)/libh1c.a include/h1c.h
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
 $(B)/origin: test/servers/origin.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
@@ -162,7 +167,7 @@ $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/
 $(B)/test/test_client: $(B)/origin
 $(B)/test/test_msngw: $(B)/msngw-emu
 
-unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/soak
+unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak
 
 optional-examples:
 	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \
