@@ -9,6 +9,8 @@
 #   make valgrind        the unit tests under valgrind (errors and leaks fail)
 #   make coverage        line and branch coverage of lib/ (gcovr)
 #   make torture         allocation-failure torture of the soak workload
+#   make interop         the interop matrix alone: real servers and proxies from Debian
+#                        (H1C_INTEROP=0 skips it inside make check)
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser,
 #                        then end to end against libcurl, a raw-socket floor and wrk
 #                        (bench-parse, bench-e2e E2E_REQUESTS=N to run one)
@@ -62,7 +64,8 @@ endif
 SONAME = libh1c.so.$(MAJOR)
 
 .PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
-        uninstall clean unit-tests lint optional-examples valgrind coverage soak torture check32
+        uninstall clean unit-tests lint optional-examples valgrind coverage soak torture check32 \
+        interop
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
@@ -132,7 +135,19 @@ soak: $(B)/soak
 torture: $(B)/soak
 	sh test/soak/torture $(B)
 
+# The interop matrix alone (make check runs it too, unless H1C_INTEROP=0):
+# nginx, apache2, lighttpd, Node.js, Python's http.server, haproxy, varnish,
+# squid and tinyproxy on loopback, each scenario checked against the
+# server's access log.
+interop: all $(B)/test/interop-mix
+	bash test/interop/run $(B)
+
 $(B)/test/ka_idle: test/integration/ka_idle.c $(B)/libh1c.a
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+
+# The interop matrix's driver of the library (test/interop/run).
+$(B)/test/interop-mix: test/interop/mix.c $(B)/libh1c.a include/h1c.h
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
@@ -162,7 +177,7 @@ $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/
 $(B)/test/test_client: $(B)/origin
 $(B)/test/test_msngw: $(B)/msngw-emu
 
-unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/soak
+unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak
 
 optional-examples:
 	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \
@@ -224,7 +239,8 @@ coverage:
 
 # Installs with apt-get whatever the tests need and is missing.
 DEPS = libcmocka-dev python3 groff-base pkg-config clang libclang-rt-dev nginx squid time \
-       libevent-dev libuv1-dev valgrind libssl-dev openssl cmake
+       libevent-dev libuv1-dev valgrind libssl-dev openssl cmake \
+       apache2 lighttpd nodejs haproxy varnish tinyproxy
 BENCH_DEPS = libh2o0.13 node-llhttp libhttp-parser-dev valgrind libcurl4-openssl-dev wrk nginx \
              pkg-config python3
 deps:
