@@ -31,7 +31,13 @@ for f in "$GET" "$B/origin"; do
 done
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # start NAME COMMAND...: starts a server that prints "port N"; sets PORT.
 start() {
@@ -66,11 +72,12 @@ printf '%-36s %6s %5s %9s %9s %9s\n' server N depth seconds "req/s" "vs d=1"
 for peer in "${peers[@]}"; do
 	IFS='|' read -r name port path <<< "$peer"
 	for n in $COUNTS; do
-		for i in $(seq 1 "$n"); do echo "http://127.0.0.1:$port$path"; done > "$tmp/urls"
+		urls=()
+		for _ in $(seq 1 "$n"); do urls+=("http://127.0.0.1:$port$path"); done
 		base=
 		for d in $DEPTHS; do
 			t0=$EPOCHREALTIME
-			timeout "$LIMIT" "$GET" -s --stats --pipeline "$d" -o /dev/null $(cat "$tmp/urls") 2>"$tmp/stats"
+			timeout "$LIMIT" "$GET" -s --stats --pipeline "$d" -o /dev/null "${urls[@]}" 2>"$tmp/stats"
 			rc=$?
 			t1=$EPOCHREALTIME
 			got=$(sed -n 's/.*"responses":\([0-9]*\).*/\1/p' "$tmp/stats")
