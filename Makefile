@@ -12,8 +12,9 @@
 #   make interop         the interop matrix alone: real servers and proxies from Debian
 #                        (H1C_INTEROP=0 skips it inside make check)
 #   make bench           parser benchmark against picohttpparser, llhttp, http-parser,
-#                        then end to end against libcurl, a raw-socket floor and wrk
-#                        (bench-parse, bench-e2e E2E_REQUESTS=N to run one)
+#                        then end to end against libcurl, a raw-socket floor and wrk,
+#                        then pipelining against servers without TCP_NODELAY
+#                        (bench-parse, bench-e2e E2E_REQUESTS=N, bench-nodelay to run one)
 #   make demo            fetch from the loopback origin over one kept-alive connection
 #   make install / uninstall   PREFIX DESTDIR LIBDIR INCLUDEDIR MANDIR
 
@@ -63,9 +64,9 @@ UNIT_TESTS += $(B)/test/test_msngw
 endif
 SONAME = libh1c.so.$(MAJOR)
 
-.PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e demo install \
-        uninstall clean unit-tests lint optional-examples valgrind coverage soak torture check32 \
-        interop
+.PHONY: all check deps sanitize fuzz bench bench-deps bench-parse bench-e2e bench-nodelay demo \
+        install uninstall clean unit-tests lint optional-examples valgrind coverage soak torture \
+        check32 interop
 .DELETE_ON_ERROR:
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
@@ -323,7 +324,15 @@ bench-parse: bench-deps
 	$(B)/bench/bench_parse
 	@sh bench/instr.sh $(B)/bench/bench_parse
 
-bench: bench-parse bench-e2e
+# Pipelining depths 1, 4, 8, 32 through h1c-get against servers that leave
+# Nagle's algorithm on (the origin's --no-nodelay, --split-writes, Python's
+# http.server) and the plain origin; NODELAY_REQUESTS="200 1000" GETs each.
+# Needs only what make builds (and python3 for the http.server row).
+NODELAY_REQUESTS ?= 200 1000
+bench-nodelay: $(B)/h1c-get $(B)/origin
+	NODELAY_REQUESTS="$(NODELAY_REQUESTS)" bash bench/nodelay/run.sh $(B)
+
+bench: bench-parse bench-e2e bench-nodelay
 
 # ---- demo -------------------------------------------------------------------
 

@@ -9,14 +9,18 @@
  * See h1c-get(1). Uses only the public API: h1c_client_fetch() one URL
  * after another, or, with --pipeline or --parallel, every URL queued at
  * once with h1c_client_request() and driven by h1c_client_run(), the
- * output still written in URL order.
+ * output still written in URL order (a response ahead of its turn is held,
+ * in memory up to a bound, past it in an unlinked temporary file).
  */
+#define _FILE_OFFSET_BITS 64 /* a temporary file past 2 GiB on 32-bit systems */
 #include <h1c.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define MAX_HEADERS 64
@@ -93,15 +97,42 @@ static void print_head(FILE *f, const struct h1c_result *res)
 
 /* ---- every URL at once (--pipeline, --parallel) ---------------------------- */
 
+/* The output is written in URL order. The earliest unfinished response
+ * streams straight out as it arrives; a later one is held until its turn.
+ * A held response keeps at most HOLD_MEM bytes in memory, and the finished
+ * ones waiting for their turn at most HELD_MEM between them; everything
+ * past that goes to one temporary file. So memory stays bounded however
+ * long a held response is (a server sending without end) and however many
+ * wait behind a slow one. */
+#define HOLD_MEM ((size_t)1 << 20)
+#define HELD_MEM ((size_t)8 << 20)
+
+/* A run of a held response's bytes in the temporary file. */
+struct extent {
+	off_t off;
+	size_t len;
+};
+
+/* The batch's temporary file: made in $TMPDIR (else /tmp) when first
+ * needed and unlinked at once, so that nothing is left behind however
+ * h1c-get ends. Held responses append to it; a response's runs are read
+ * back when its turn comes; once every byte in it has been written out it
+ * is emptied, so it holds no more than what is waiting. */
+struct spill {
+	int fd;     /* -1: not made yet */
+	off_t end;  /* where the next bytes go */
+	off_t live; /* bytes in it not written out yet */
+};
+
 struct job;
 
-/* The output, written in URL order: the earliest unfinished job streams,
- * later ones are held in memory until their turn. */
 struct batch {
 	struct job *jobs;
 	int n, next_out;
 	FILE *f;
 	int include, silent, failed, rc;
+	struct spill sp;
+	size_t held; /* memory kept by finished responses waiting for their turn */
 };
 
 struct job {
@@ -109,14 +140,140 @@ struct job {
 	int idx;
 	const char *url;
 	FILE *df;
-	char *buf;
+	struct extent *ext; /* held bytes in the temporary file, in order */
+	size_t next_ext, ext_cap;
+	char *buf;          /* held bytes after those, in memory */
 	size_t len, cap;
+	size_t kept;        /* this job's share of b->held */
 	int done, err;
+	int spill_err;      /* an errno: the temporary file failed this response */
 };
+
+static const char *tmp_dir(void)
+{
+	const char *d = getenv("TMPDIR");
+
+	return d && *d ? d : "/tmp";
+}
+
+/* Makes the temporary file unless there is one; returns 0 or an errno. */
+static int spill_open(struct spill *sp)
+{
+	char path[4096];
+	int n;
+
+	if (sp->fd >= 0)
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/h1c-get.XXXXXX", tmp_dir());
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ENAMETOOLONG;
+	sp->fd = mkstemp(path);
+	if (sp->fd < 0)
+		return errno;
+	unlink(path);
+	return 0;
+}
+
+/* Appends n bytes to job j's runs in the temporary file; returns 0 or an
+ * errno (the bytes are then not j's, and the next append overwrites any
+ * that reached the file). */
+static int spill_put(struct job *j, const char *p, size_t n)
+{
+	struct spill *sp = &j->b->sp;
+	size_t done = 0;
+	int err, extend;
+
+	if (!n)
+		return 0;
+	err = spill_open(sp);
+	if (err)
+		return err;
+	/* Bytes that follow j's last run in the file lengthen it. */
+	extend = j->next_ext &&
+	         j->ext[j->next_ext - 1].off + (off_t)j->ext[j->next_ext - 1].len == sp->end;
+	if (!extend && j->next_ext == j->ext_cap) {
+		size_t cap = j->ext_cap ? j->ext_cap * 2 : 8;
+		struct extent *e = realloc(j->ext, cap * sizeof(*e));
+		if (!e)
+			return ENOMEM;
+		j->ext = e;
+		j->ext_cap = cap;
+	}
+	while (done < n) {
+		ssize_t w = pwrite(sp->fd, p + done, n - done, sp->end + (off_t)done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		done += (size_t)w;
+	}
+	if (extend) {
+		j->ext[j->next_ext - 1].len += n;
+	} else {
+		j->ext[j->next_ext].off = sp->end;
+		j->ext[j->next_ext].len = n;
+		j->next_ext++;
+	}
+	sp->end += (off_t)n;
+	sp->live += (off_t)n;
+	return 0;
+}
+
+/* Makes room for want bytes (at most HOLD_MEM) in j's memory; 0 or -1. */
+static int grow(struct job *j, size_t want)
+{
+	size_t cap = j->cap ? j->cap : 4096;
+	char *q;
+
+	if (want <= j->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	if (cap > HOLD_MEM)
+		cap = HOLD_MEM;
+	q = realloc(j->buf, cap);
+	if (!q)
+		return -1;
+	j->buf = q;
+	j->cap = cap;
+	return 0;
+}
+
+/* Holds n bytes of job j until its turn: in memory while it keeps no more
+ * than HOLD_MEM there, else what it kept goes to the temporary file and
+ * these bytes start its memory again. Returns 0, or 1 when the file failed
+ * (j->spill_err says why; what was held is kept, these bytes are not). */
+static int hold(struct job *j, const char *p, size_t n)
+{
+	int err;
+
+	if (j->len + n <= HOLD_MEM && grow(j, j->len + n) == 0) {
+		memcpy(j->buf + j->len, p, n);
+		j->len += n;
+		return 0;
+	}
+	err = spill_put(j, j->buf, j->len);
+	if (!err) {
+		j->len = 0;
+		if (n <= j->cap) {
+			memcpy(j->buf, p, n);
+			j->len = n;
+			return 0;
+		}
+		err = spill_put(j, p, n);
+	}
+	if (err) {
+		j->spill_err = err;
+		return 1;
+	}
+	return 0;
+}
 
 /* Writes bytes of job j: straight out when it is its turn, else held. */
 static int emit(struct job *j, const char *p, size_t n)
 {
+	if (j->spill_err)
+		return 1;
 	if (j->idx == j->b->next_out) {
 		if (n && fwrite(p, 1, n, j->b->f) != n) {
 			j->b->failed = 1;
@@ -124,20 +281,75 @@ static int emit(struct job *j, const char *p, size_t n)
 		}
 		return 0;
 	}
-	if (j->len + n > j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 4096;
-		char *q;
-		while (cap < j->len + n)
-			cap *= 2;
-		q = realloc(j->buf, cap);
-		if (!q)
-			return 1;
-		j->buf = q;
-		j->cap = cap;
+	return hold(j, p, n);
+}
+
+/* Job j has finished before its turn: its memory joins what the finished
+ * responses keep, unless that would pass HELD_MEM; then it goes to the
+ * temporary file (or, when the file fails, stays in memory: nothing of a
+ * whole response is dropped for want of the file). */
+static void settle(struct job *j)
+{
+	struct batch *b = j->b;
+
+	if (j->len && b->held + j->len > HELD_MEM && spill_put(j, j->buf, j->len) == 0)
+		j->len = 0;
+	if (!j->len) {
+		free(j->buf);
+		j->buf = NULL;
+		j->cap = 0;
+	} else if (j->len < j->cap) {
+		char *q = realloc(j->buf, j->len);
+		if (q) {
+			j->buf = q;
+			j->cap = j->len;
+		}
 	}
-	memcpy(j->buf + j->len, p, n);
-	j->len += n;
-	return 0;
+	j->kept = j->cap;
+	b->held += j->kept;
+}
+
+/* Writes out what job j held, its runs in the temporary file and then its
+ * memory, and frees them. Returns 0, or an errno when the file could not
+ * be read back (the rest of j is then not written). */
+static int release(struct job *j)
+{
+	struct batch *b = j->b;
+	char chunk[16384];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < j->next_ext; i++) {
+		off_t off = j->ext[i].off;
+		size_t left = j->ext[i].len;
+		while (left && !err) {
+			ssize_t r = pread(b->sp.fd, chunk, left < sizeof(chunk) ? left : sizeof(chunk), off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				err = r < 0 ? errno : EIO;
+				break;
+			}
+			if (fwrite(chunk, 1, (size_t)r, b->f) != (size_t)r)
+				b->failed = 1;
+			off += r;
+			left -= (size_t)r;
+		}
+		b->sp.live -= (off_t)j->ext[i].len;
+	}
+	free(j->ext);
+	j->ext = NULL;
+	j->next_ext = j->ext_cap = 0;
+	if (b->sp.fd >= 0 && b->sp.live == 0 && b->sp.end && ftruncate(b->sp.fd, 0) == 0)
+		b->sp.end = 0;
+	if (!err && j->len && fwrite(j->buf, 1, j->len, b->f) != j->len)
+		b->failed = 1;
+	free(j->buf);
+	j->buf = NULL;
+	j->len = j->cap = 0;
+	b->held -= j->kept;
+	j->kept = 0;
+	return err;
 }
 
 static int job_head(void *user, const struct h1c_response *r)
@@ -171,14 +383,17 @@ static void advance(struct batch *b)
 {
 	while (b->next_out < b->n) {
 		struct job *j = &b->jobs[b->next_out];
-		if (j->len && fwrite(j->buf, 1, j->len, b->f) != j->len)
-			b->failed = 1;
-		free(j->buf);
-		j->buf = NULL;
-		j->len = j->cap = 0;
+		int err = release(j);
+		if (err && !j->spill_err)
+			j->spill_err = err; /* a job still running stops at its next bytes */
 		if (!j->done)
 			return;
-		if (j->err) {
+		if (j->spill_err) {
+			if (!b->silent)
+				fprintf(stderr, "h1c-get: %s: holding the response for its turn: "
+				        "temporary file in %s: %s\n", j->url, tmp_dir(), strerror(j->spill_err));
+			b->rc = 1;
+		} else if (j->err) {
 			if (!b->silent)
 				fprintf(stderr, "h1c-get: %s: %s\n", j->url, h1c_strerror(j->err));
 			b->rc = 1;
@@ -199,6 +414,8 @@ static void job_done(void *user, int err, unsigned flags)
 	j->df = NULL;
 	if (j->idx == j->b->next_out)
 		advance(j->b);
+	else
+		settle(j);
 }
 
 static int file_rewind(void *user)
@@ -222,6 +439,7 @@ static int run_batch(struct h1c_client *c, char **urls, int n, const struct h1c_
 	b.f = f;
 	b.include = include;
 	b.silent = silent;
+	b.sp.fd = -1;
 	for (i = 0; i < n; i++) {
 		struct job *j = &b.jobs[i];
 		struct h1c_request rq = *tmpl;
@@ -258,6 +476,8 @@ static int run_batch(struct h1c_client *c, char **urls, int n, const struct h1c_
 	while (h1c_client_run(c, -1) > 0)
 		;
 	advance(&b);
+	if (b.sp.fd >= 0)
+		close(b.sp.fd);
 	free(b.jobs);
 	if (b.failed) {
 		fprintf(stderr, "h1c-get: write error\n");

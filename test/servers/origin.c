@@ -4,7 +4,7 @@
  *
  *   origin [--port N] [--idle-close MS] [--max-requests N] [--ka-max N]
  *          [--drop-nth N] [--rst-nth N] [--http10] [--out-of-turn] [--slam]
- *          [--chaos SEED] [--log FILE]
+ *          [--no-nodelay] [--split-writes] [--chaos SEED] [--log FILE]
  *
  * Prints "port N" on stdout once listening on 127.0.0.1, then serves until
  * killed. Every response carries X-Conn (connection number) and X-Conn-Req
@@ -41,10 +41,23 @@
  * answers a second pipelined request in the middle of the first one's
  * response (once per connection): what a broken server or intermediary
  * does, which a client can only notice when the framing breaks. --slam
- * closes every connection as soon as it is accepted. --log FILE
- * appends a line per request received: connection, its number there,
- * method, target, and ahead=1 when the next request had already arrived
- * (the client pipelined); dropped=1 when it was seen and left unanswered.
+ * closes every connection as soon as it is accepted.
+ *
+ * Accepted sockets get TCP_NODELAY, and each response goes out in one
+ * write (as far as the socket takes it). --no-nodelay leaves Nagle's
+ * algorithm on, as Python's socketserver and many embedded servers do: a
+ * small write then waits while an earlier one is unacknowledged, and a
+ * client that delays its ACK (about 40 ms on Linux) until it has something
+ * to send stalls a pipeline that it refills only now and then (bench/nodelay).
+ * --split-writes sends each response's head and body in two writes, as
+ * Python's http.server does (end_headers() sends the head, then the body
+ * is written): with --no-nodelay that is the worst case, the body waiting
+ * for the ACK of the head on every response, at any pipeline depth.
+ *
+ * --log FILE appends a line per request received: connection, its number
+ * there, method, target, and ahead=1 when the next request had already
+ * arrived (the client pipelined); dropped=1 when it was seen and left
+ * unanswered.
  *
  * --chaos SEED answers /soak?id=N (GET, HEAD, PUT, POST; a PUT or POST body
  * must be "id=N") with a body "id=N;" and padding, and X-Id: N, choosing
@@ -90,6 +103,7 @@ struct conn {
 	int reset_after;    /* reset once out is written */
 	int waiting_body;   /* expect: head seen, deciding */
 	long long hold_until; /* send nothing before this, ms; 0: no hold */
+	size_t split_at;    /* --split-writes: where the head being sent ends */
 	int ooo_done;       /* --out-of-turn already done here */
 	int ka10;           /* the request asked for keep-alive */
 	unsigned long long rng; /* --chaos: this connection's random state */
@@ -100,6 +114,7 @@ struct conn {
 static struct conn *conns[MAXC];
 static unsigned next_id = 1;
 static int idle_close_ms, max_requests, ka_max, drop_nth, rst_nth, http10, out_of_turn, slam;
+static int no_nodelay, split_writes;
 static FILE *logf;
 static int ooo_inner; /* handling the pair of an out-of-turn answer */
 static int cur_head; /* the request being answered is a HEAD */
@@ -253,6 +268,8 @@ static void respond(struct conn *c, int status, const char *reason, const char *
 	if (status >= 200 && status != 204 && status != 304)
 		putf(c, "Content-Length: %zu\r\n", blen);
 	putf(c, "\r\n");
+	if (split_writes && body && blen && !cur_head)
+		c->split_at = c->out_len;
 	if (body && !cur_head)
 		put(c, body, blen);
 	if (closing)
@@ -490,6 +507,8 @@ static int handle(struct conn *c)
 			size = 1;
 		putf(c, "HTTP/1.1 200 OK\r\nX-Conn: %u\r\nX-Conn-Req: %u\r\n%sTransfer-Encoding: chunked\r\n\r\n",
 		     c->id, c->served, closing ? "Connection: close\r\n" : "");
+		if (split_writes)
+			c->split_at = c->out_len;
 		while (done < n) {
 			size_t k = n - done < size ? n - done : size, i;
 			putf(c, "%zx\r\n", k);
@@ -594,6 +613,10 @@ int main(int argc, char **argv)
 			out_of_turn = 1;
 		else if (strcmp(argv[i], "--slam") == 0)
 			slam = 1;
+		else if (strcmp(argv[i], "--no-nodelay") == 0)
+			no_nodelay = 1;
+		else if (strcmp(argv[i], "--split-writes") == 0)
+			split_writes = 1;
 		else if (strcmp(argv[i], "--chaos") == 0 && i + 1 < argc) {
 			chaos = 1;
 			chaos_seed = strtoull(argv[++i], NULL, 10);
@@ -608,7 +631,8 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: origin [--port N] [--idle-close MS] [--max-requests N] "
 			                "[--ka-max N] [--drop-nth N] [--rst-nth N] [--http10] "
-			                "[--out-of-turn] [--slam] [--chaos SEED] [--log FILE]\n");
+			                "[--out-of-turn] [--slam] [--no-nodelay] [--split-writes] "
+			                "[--chaos SEED] [--log FILE]\n");
 			return 2;
 		}
 	}
@@ -673,7 +697,8 @@ int main(int argc, char **argv)
 				;
 			if (fd >= 0 && i < MAXC) {
 				struct conn *c = calloc(1, sizeof(*c));
-				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				if (!no_nodelay)
+					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 				fcntl(fd, F_SETFL, O_NONBLOCK);
 				c->fd = fd;
 				c->id = next_id++;
@@ -714,7 +739,10 @@ int main(int argc, char **argv)
 			    c->hold_until <= now) {
 				size_t want = !c->drip_at ? c->out_len - c->out_off
 				              : c->out_off < c->drip_skip ? c->drip_skip - c->out_off : 1;
-				ssize_t w = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL);
+				ssize_t w;
+				if (c->split_at > c->out_off && c->out_off + want > c->split_at)
+					want = c->split_at - c->out_off; /* the head alone first */
+				w = send(c->fd, c->out + c->out_off, want, MSG_NOSIGNAL);
 				if (w > 0) {
 					c->out_off += (size_t)w;
 					c->last = now;
@@ -730,6 +758,7 @@ int main(int argc, char **argv)
 				c->drip_at = 0;
 				c->drip_skip = 0;
 				c->hold_until = 0;
+				c->split_at = 0;
 				if (c->stray408 && !c->in_len) {
 					/* Idle now: a server's idle timeout, as a 408. */
 					c->stray408 = 0;
