@@ -13,8 +13,11 @@
  * writes the bodies to stdout in URL order. Exits 0 when every response
  * was a 2xx; --stats prints the client's counters as JSON on stderr.
  *
- * Like any layer, it never raises SIGPIPE, even when the server resets
- * the connection (sender_write(), tls_close()).
+ * Two duties of any layer are shown here: it never raises SIGPIPE, even
+ * when the server resets the connection (sender_write(), tls_close()),
+ * and it reports a failure no new connection can cure (a certificate
+ * that does not verify) as H1C_ETLS, which the client never dials again
+ * for (tls_result()).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <h1c.h>
@@ -147,13 +150,25 @@ static const char *reason(unsigned long e)
 }
 
 /* Maps a failed SSL_read/SSL_write (r <= 0, errno as the call left it) to
- * the vtable's convention. Each failure prints one line. */
-static int tls_result(struct tls *t, int r)
+ * the vtable's convention. A handshake that failed on its merits (the
+ * certificate or the name does not verify, the server refused what we
+ * offered) is H1C_ETLS: final, a new connection would meet it again, so
+ * the client ends the request at once and never dials again for it. Any
+ * other failure (a reset, a connection cut even mid-handshake, a damaged
+ * record) is H1C_EIO, which a new connection may cure. Each failure prints
+ * one line. */
+static int tls_result(struct tls *t, int r, int in_handshake)
 {
 	int sys = errno;
 	int e = SSL_get_error(t->ssl, r);
 	unsigned long why = ERR_peek_last_error();
-	long v = SSL_get_verify_result(t->ssl);
+	int cut = 0; /* the peer closed the connection mid-record */
+	long v;
+
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING /* OpenSSL 3; before, SSL_ERROR_SYSCALL */
+	cut = ERR_GET_LIB(why) == ERR_LIB_SSL &&
+	      ERR_GET_REASON(why) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+#endif
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
@@ -164,9 +179,16 @@ static int tls_result(struct tls *t, int r)
 		return 0; /* close_notify: the end */
 	}
 	/* SSL_ERROR_SYSCALL or SSL_ERROR_SSL: fatal, the session is done. */
-	if (v != X509_V_OK)
-		fprintf(stderr, "tls-openssl: certificate: %s\n", X509_verify_cert_error_string(v));
-	else if (e == SSL_ERROR_SYSCALL && !why)
+	if (e == SSL_ERROR_SSL && in_handshake && !cut) {
+		v = SSL_get_verify_result(t->ssl);
+		if (v != X509_V_OK)
+			fprintf(stderr, "tls-openssl: certificate: %s\n",
+			        X509_verify_cert_error_string(v));
+		else
+			fprintf(stderr, "tls-openssl: handshake: %s\n", reason(why));
+		return t->failed = H1C_ETLS;
+	}
+	if (e == SSL_ERROR_SYSCALL && !why)
 		fprintf(stderr, "tls-openssl: %s\n", sys ? strerror(sys) : "connection closed");
 	else
 		fprintf(stderr, "tls-openssl: %s\n", reason(why));
@@ -179,25 +201,27 @@ static int tls_result(struct tls *t, int r)
 static long tls_read(void *ctx, void *buf, size_t len)
 {
 	struct tls *t = ctx;
+	int in_handshake = !SSL_is_init_finished(t->ssl);
 	int r;
 
 	if (t->failed)
 		return t->failed;
 	ERR_clear_error();
 	r = SSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-	return r > 0 ? r : tls_result(t, r);
+	return r > 0 ? r : tls_result(t, r, in_handshake);
 }
 
 static long tls_write(void *ctx, const void *buf, size_t len)
 {
 	struct tls *t = ctx;
+	int in_handshake = !SSL_is_init_finished(t->ssl);
 	int r;
 
 	if (t->failed)
 		return t->failed;
 	ERR_clear_error();
 	r = SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-	return r > 0 ? r : tls_result(t, r);
+	return r > 0 ? r : tls_result(t, r, in_handshake);
 }
 
 static int tls_fd(void *ctx)
