@@ -349,7 +349,8 @@ int main(int argc, char **argv)
 			        jobs[i].err ? h1c_strerror(jobs[i].err) : "not a 2xx", jobs[i].status);
 			bad = 1;
 		}
-		fwrite(jobs[i].body, 1, jobs[i].len, stdout);
+		if (jobs[i].len) /* a failed request may have no body at all (NULL) */
+			fwrite(jobs[i].body, 1, jobs[i].len, stdout);
 		free(jobs[i].body);
 	}
 	h1c_client_stats(c, &st);
