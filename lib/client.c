@@ -18,8 +18,11 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
@@ -1012,6 +1015,16 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				cx_destroy(c, x);
 				return 1;
 			}
+			if (err == H1C_EEXTRADATA) {
+				/* The last response ended the connection's use
+				 * (Connection: close) and the server went on
+				 * talking (Node answers 503 to what was pipelined
+				 * behind): RFC 9112 section 9.6, it processed none
+				 * of the requests behind, which are lost with the
+				 * connection as if it had closed. */
+				x->conn.got_bytes = 0;
+				return cx_fail(c, x, H1C_ETRUNCATED, NULL);
+			}
 			return cx_fail(c, x, err, NULL);
 		}
 		switch (ev.type) {
@@ -1116,6 +1129,24 @@ static int cx_eof(struct h1c_client *c, struct cx *x)
 	return cx_fail(c, x, err ? err : H1C_ETRUNCATED, NULL);
 }
 
+/* Acknowledges what x read at once when more of a response is awaited. A
+ * server that leaves Nagle's algorithm on holds its next small write (the
+ * body after a head, the next pipelined response) until its last one is
+ * acknowledged, and a client with nothing to send delays that ACK by some
+ * 40 ms: every response would cost one such delay. Linux only; elsewhere
+ * the refill policy of can_pipeline() is what helps. */
+static void ack_now(const struct cx *x)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	if (x->conn.q_n)
+		(void)setsockopt(x->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)x;
+#endif
+}
+
 /* Reads what x has. Returns 0, or 1 when x is gone. */
 static int cx_read(struct h1c_client *c, struct cx *x)
 {
@@ -1136,8 +1167,10 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 			x->rate_bytes += (unsigned long long)n;
 			if (cx_events(c, x))
 				return 1;
-			if ((size_t)n < room)
+			if ((size_t)n < room) {
+				ack_now(x);
 				return 0;
+			}
 			/* Large bodies: fewer, larger reads (the buffer grows once). */
 			if (x->read_want < READ_MAX)
 				x->read_want *= 2;
