@@ -15,6 +15,7 @@
 #define _FILE_OFFSET_BITS 64 /* a temporary file past 2 GiB on 32-bit systems */
 #include <h1c.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,9 +78,67 @@ static void usage(void)
 	fputs("usage: h1c-get [-X METHOD] [-H 'Name: value']... [-d DATA | --data-file FILE]\n"
 	      "               [-o FILE] [-s] [-i] [--proxy HOST:PORT] [--timeout MS]\n"
 	      "               [--expect-threshold BYTES] [--progress] [--stats]\n"
-	      "               [--pipeline N] [--parallel M] URL...\n",
+	      "               [--pipeline N] [--parallel M] [--max-body BYTES] URL...\n",
 	      stderr);
 	exit(2);
+}
+
+/* Returns 1 when the n bytes at s equal lit, ignoring ASCII case. */
+static int name_is(const char *s, size_t n, const char *lit)
+{
+	size_t i;
+
+	if (strlen(lit) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (tolower((unsigned char)s[i]) != lit[i])
+			return 0;
+	return 1;
+}
+
+/* A -H field the library writes itself (framing and persistence): the
+ * ones with a meaning here become a request flag or an option and return
+ * 1; the others are refused with what to use instead. */
+static int library_field(const struct h1c_header *h, unsigned *flags,
+                         struct h1c_client_options *co)
+{
+	static const char *const owned[][2] = {
+		{"content-length", "the body's length is written from -d or --data-file"},
+		{"transfer-encoding", "a --data-file of unknown size is sent chunked"},
+		{"proxy-connection", "the client asks proxies for keep-alive itself"},
+		{"te", "the client accepts trailers itself"},
+		{"upgrade", "h1c speaks HTTP/1.1 only"},
+	};
+	size_t i;
+
+	if (name_is(h->name, h->name_len, "connection")) {
+		if (name_is(h->value, h->value_len, "close")) {
+			*flags |= H1C_REQ_CLOSE;
+			return 1;
+		}
+		if (name_is(h->value, h->value_len, "keep-alive"))
+			return 1; /* what HTTP/1.1 does anyway */
+		fprintf(stderr, "h1c-get: -H '%.*s: %.*s': the client writes Connection itself; "
+		        "only 'close' and 'keep-alive' are taken\n", (int)h->name_len, h->name,
+		        (int)h->value_len, h->value);
+		exit(2);
+	}
+	if (name_is(h->name, h->name_len, "expect")) {
+		if (name_is(h->value, h->value_len, "100-continue")) {
+			co->expect_threshold = 1;
+			return 1;
+		}
+		fprintf(stderr, "h1c-get: -H 'Expect': only 100-continue is sent "
+		        "(or use --expect-threshold)\n");
+		exit(2);
+	}
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (name_is(h->name, h->name_len, owned[i][0])) {
+			fprintf(stderr, "h1c-get: -H '%.*s': a field the client writes itself (%s)\n",
+			        (int)h->name_len, h->name, owned[i][1]);
+			exit(2);
+		}
+	return 0;
 }
 
 /* Writes the head of res as it could have come on the wire. */
@@ -496,6 +555,8 @@ int main(int argc, char **argv)
 	struct out o;
 	const char *method = NULL, *data = NULL, *data_file = NULL, *outfile = NULL;
 	size_t nh = 0;
+	unsigned req_flags = 0;
+	long long max_body = 0;
 	int silent = 0, include = 0, stats = 0, progress = 0, batch = 0, i, rc = 0;
 	long timeout = 0;
 
@@ -517,7 +578,8 @@ int main(int argc, char **argv)
 				colon++;
 			hdr[nh].value = colon;
 			hdr[nh].value_len = strlen(colon);
-			nh++;
+			if (!library_field(&hdr[nh], &req_flags, &co))
+				nh++;
 			i++;
 		} else if (strcmp(a, "-d") == 0 && v) {
 			data = v;
@@ -563,6 +625,12 @@ int main(int argc, char **argv)
 				co.max_connections = (unsigned)m;
 			batch = 1;
 			i++;
+		} else if (strcmp(a, "--max-body") == 0 && v) {
+			char *end;
+			max_body = strtoll(v, &end, 10);
+			if (*end || max_body < 1)
+				usage();
+			i++;
 		} else if (strcmp(a, "--") == 0) {
 			i++;
 			break;
@@ -601,6 +669,8 @@ int main(int argc, char **argv)
 		rq.method = method ? method : (data || data_file) ? "POST" : "GET";
 		rq.headers = hdr;
 		rq.num_headers = nh;
+		rq.flags = req_flags;
+		rq.max_body = max_body;
 		if (data) {
 			rq.body = data;
 			rq.body_len = strlen(data);
@@ -619,6 +689,8 @@ int main(int argc, char **argv)
 		rq.url = argv[i];
 		rq.headers = hdr;
 		rq.num_headers = nh;
+		rq.flags = req_flags;
+		rq.max_body = max_body;
 		if (data) {
 			rq.body = data;
 			rq.body_len = strlen(data);
