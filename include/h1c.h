@@ -9,7 +9,13 @@
  *   - the parser and the decoders never copy: they return views
  *     (pointer + length) into the caller's buffer, valid for as long as the
  *     caller keeps those bytes;
- *   - no function here touches a socket, a clock or a global.
+ *   - the parser, framing, decoder and reader functions (h1c_parse_*,
+ *     h1c_header*, h1c_framing_*, h1c_body_*, h1c_reader_*) touch no
+ *     socket, no clock and no global, and allocate nothing; the client
+ *     (h1c_client_*, h1c_io_plain) is the one layer with sockets and the
+ *     monotonic clock, and allocates through its allocator hooks;
+ *   - nothing touches process-wide state: no globals, no signal
+ *     handlers, and no SIGPIPE (sends use MSG_NOSIGNAL or SO_NOSIGPIPE).
  */
 #ifndef H1C_H
 #define H1C_H

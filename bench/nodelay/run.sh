@@ -11,8 +11,10 @@
 #                        there
 # With Nagle on, a server's small write waits while an earlier one is
 # unacknowledged; a client that has nothing to send delays its ACK (about
-# 40 ms on Linux), so every round of a pipeline that is refilled only when
-# half of it has been answered costs one delayed ACK.
+# 40 ms on Linux): a pipeline refilled only when half of it had been
+# answered paid one delayed ACK every round, and a server writing head and
+# body apart one per response, until the client refilled at once and
+# acknowledged promptly (TCP_QUICKACK).
 # Prints seconds, requests/s and the rate over the same server's at depth 1.
 # Only 127.0.0.1; every run is bounded (NODELAY_TIMEOUT seconds, 60) and
 # the servers are stopped at the end. Raw lines go to $B/bench/nodelay.jsonl.
