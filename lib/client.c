@@ -30,7 +30,7 @@
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
 
 /* Where a request is. */
-enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE };
+enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
 /* Where its body is. */
 enum { BODY_NONE, BODY_WAIT100, BODY_SENDING };
 /* Where a connection is. */
@@ -75,6 +75,7 @@ struct rq {
 	int body_touched;         /* body_read was called */
 	int cancel;               /* cancelled from a callback; ended later */
 	unsigned flags;           /* H1C_DONE_* */
+	int end_err;              /* RQ_DONE: the code its on_done gets */
 	unsigned long long max_body; /* body bytes it accepts; 0: no limit */
 	unsigned long long body_got; /* body bytes of its response so far */
 };
@@ -144,6 +145,7 @@ struct h1c_client {
 	struct rq *live;
 	unsigned nlive, nwaiting;
 	struct rq *spare;
+	struct rq *done_head, *done_tail; /* ended, their on_done still to run */
 	long long next_id;
 	struct fdent *fds;
 	size_t fds_cap;
@@ -269,15 +271,14 @@ static void wait_push_front(struct h1c_client *c, struct rq *r)
 }
 
 /*
- * Ends r: unlinks it, counts it, calls its on_done, and keeps the record
- * for reuse. Whoever calls this must hold no pointer to r afterwards.
+ * Ends r: unlinks it, counts it and puts it on the completion queue, whose
+ * on_done calls run when the public call that got here unwinds
+ * (complete()). No callback runs from here, so no caller up the stack can
+ * be surprised by what a callback did. Whoever calls this must hold no
+ * pointer to r afterwards.
  */
 static void rq_end(struct h1c_client *c, struct rq *r, int err)
 {
-	struct h1c_callbacks cb = r->cb;
-	void *user = r->user;
-	unsigned flags = r->flags;
-
 	if (r->state == RQ_WAITING) {
 		wait_unlink(r);
 		c->nwaiting--;
@@ -291,16 +292,58 @@ static void rq_end(struct h1c_client *c, struct rq *r, int err)
 	c->nlive--;
 	if (r->cancel)
 		c->cancels--;
-	r->state = RQ_FREE;
+	r->state = RQ_DONE;
 	r->cx = NULL;
-	r->lnext = c->spare;
-	c->spare = r;
+	r->end_err = err;
+	r->lnext = NULL;
+	r->lprev = NULL;
+	if (c->done_tail)
+		c->done_tail->lnext = r;
+	else
+		c->done_head = r;
+	c->done_tail = r;
 	if (err)
 		c->st.errors++;
 	else
 		c->st.responses++;
-	if (cb.on_done)
-		cb.on_done(user, err, flags);
+}
+
+/* Runs the on_done of every request on the completion queue, in the order
+ * they ended, each record going back to the spare list first (a callback
+ * may queue a new request on it). Callbacks see the client busy: what they
+ * cancel or free is done when the public call unwinds. */
+static void complete(struct h1c_client *c)
+{
+	c->busy++;
+	while (c->done_head) {
+		struct rq *r = c->done_head;
+		struct h1c_callbacks cb = r->cb;
+		void *user = r->user;
+		unsigned flags = r->flags;
+		int err = r->end_err;
+
+		c->done_head = r->lnext;
+		if (!c->done_head)
+			c->done_tail = NULL;
+		r->state = RQ_FREE;
+		r->lnext = c->spare;
+		c->spare = r;
+		if (cb.on_done)
+			cb.on_done(user, err, flags);
+	}
+	c->busy--;
+}
+
+/* The end of a public call: completions run, and the requests their
+ * callbacks queued are given connections (once; more waits for the next
+ * call, so that a callback that always queues cannot spin here). */
+static void unwind(struct h1c_client *c)
+{
+	complete(c);
+	if (c->need_dispatch && !c->busy) {
+		dispatch(c);
+		complete(c);
+	}
 }
 
 /* Appends s[0..n) at *p and moves *p past it. */
@@ -1735,6 +1778,7 @@ int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 	expire(c, h1c__now_ms());
 	c->busy--;
 	dispatch(c);
+	unwind(c);
 	if (freed_now(c))
 		return 0;
 	sync_loop(c);
@@ -1749,6 +1793,7 @@ int h1c_client_on_timeout(struct h1c_client *c)
 	expire(c, h1c__now_ms());
 	c->busy--;
 	dispatch(c);
+	unwind(c);
 	if (freed_now(c))
 		return 0;
 	sync_loop(c);
@@ -1797,6 +1842,7 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 	rq_abort(c, r, H1C_ECANCELED);
 	c->busy--;
 	dispatch(c);
+	unwind(c);
 	if (freed_now(c))
 		return 0;
 	sync_loop(c);
@@ -1809,6 +1855,7 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 {
 	dispatch(c);
+	unwind(c);
 	for (;;) {
 		size_t n, i;
 		int wait, rc;
@@ -1867,6 +1914,7 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		expire(c, h1c__now_ms());
 		c->busy--;
 		dispatch(c);
+		unwind(c);
 		if (freed_now(c))
 			return 0;
 		if (deadline >= 0 && h1c__now_ms() >= deadline)
@@ -1952,9 +2000,11 @@ static void client_destroy(struct h1c_client *c)
 
 	c->busy++;
 	c->closing = 1;
-	/* Pending requests end first, their connections with them. */
+	/* Pending requests end first, their connections with them, and
+	 * every on_done still due runs (no request is taken meanwhile). */
 	while (c->live)
 		rq_abort(c, c->live, H1C_ECANCELED);
+	complete(c);
 	while (c->conns)
 		cx_destroy(c, c->conns);
 	while (c->timers)
