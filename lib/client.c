@@ -43,6 +43,9 @@ struct cx;
 struct rq {
 	struct rq *next, *prev;   /* the pool's wait queue */
 	struct rq *lnext, *lprev; /* every pending request */
+	struct rq *hnext;         /* the next in its bucket of the id table */
+	struct rq *cnext;         /* cancellations asked for from callbacks */
+	struct h1c__deadline dl;  /* its own timeout_ms, when it has one */
 	long long id;
 	int state;
 	struct pool *pool;
@@ -82,7 +85,13 @@ struct rq {
 
 /* Connections and waiting requests of one key. */
 struct pool {
-	struct pool *next;
+	struct pool *next, *prev; /* every pool */
+	struct pool *hnext;       /* the next in its bucket of the pool table */
+	struct pool *wnext, *wprev; /* pools with requests waiting */
+	struct pool *gcnext;      /* pools that may have become unused */
+	int waiting, gc;          /* on those two lists */
+	struct cx *conns;         /* its connections */
+	struct cx *idle;          /* its idle ones, most recently used first */
 	char host[256]; /* what is connected to: the origin, or the proxy */
 	unsigned port;
 	int via_proxy;
@@ -100,6 +109,12 @@ struct pool {
 struct cx {
 	struct cx *next, *prev;   /* every connection */
 	struct cx *lnext, *lprev; /* idle ones, most recently used first */
+	struct cx *pnext, *pprev; /* its pool's connections */
+	struct cx *inext, *iprev; /* its pool's idle ones */
+	struct cx *tnext, *tprev; /* touched: deadline and interest to settle */
+	struct cx *fnext, *fprev; /* output queued by this dispatch, to write */
+	int touched, flushq;      /* on those two lists */
+	struct h1c__deadline dl;  /* when it needs attention (lazily early) */
 	struct pool *pool;
 	int state;
 	int idle;
@@ -139,6 +154,17 @@ struct h1c_client {
 	struct h1c__url proxy;
 	int has_proxy;
 	struct pool *pools;
+	struct pool **pbuckets;   /* pools by key */
+	size_t npbuckets, npools;
+	struct pool *wpools;      /* pools with requests waiting */
+	struct pool *gcq;         /* pools that may be unused now */
+	struct rq **ibuckets;     /* pending requests by id */
+	size_t nibuckets;
+	struct rq *cancelq;
+	struct cx *touched;       /* connections whose deadline and interest
+	                             may have changed */
+	struct cx *flushq;        /* connections given requests to write */
+	struct h1c__heap heap;    /* every deadline */
 	struct cx *conns;
 	unsigned nconns;
 	struct cx *idle_head, *idle_tail;
@@ -154,8 +180,7 @@ struct h1c_client {
 	struct pollfd *pfd;      /* run_loop's poll array ... */
 	struct h1c_watch *wv;    /* ... and the watches it is made from */
 	size_t pfd_cap;          /* entries in each */
-	struct h1c__timer *timers; /* armed module timers */
-	unsigned ntimers;
+	unsigned ntimers;         /* armed module timers */
 	int busy;
 	int closing;
 	int free_pending;         /* h1c_client_free() called from a callback */
@@ -234,9 +259,162 @@ static void dial_closing(void *arg, int fd)
 	fd_forget(arg, fd);
 }
 
+/* ---- the lists that keep every event's cost flat ---------------------------- */
+
+/* Marks x for settling: its deadline and the events it wants are brought
+ * up to date when the current public call unwinds (settle()), so nothing
+ * walks every connection to find the ones that changed. */
+static void cx_touch(struct h1c_client *c, struct cx *x)
+{
+	if (x->touched)
+		return;
+	x->touched = 1;
+	x->tprev = NULL;
+	x->tnext = c->touched;
+	if (c->touched)
+		c->touched->tprev = x;
+	c->touched = x;
+}
+
+static void touched_unlink(struct h1c_client *c, struct cx *x)
+{
+	if (!x->touched)
+		return;
+	if (x->tprev)
+		x->tprev->tnext = x->tnext;
+	else
+		c->touched = x->tnext;
+	if (x->tnext)
+		x->tnext->tprev = x->tprev;
+	x->tnext = x->tprev = NULL;
+	x->touched = 0;
+}
+
+/* Queues x for the write at the end of dispatch (a pipeline goes out in
+ * one write). */
+static void flush_later(struct h1c_client *c, struct cx *x)
+{
+	if (x->flushq)
+		return;
+	x->flushq = 1;
+	x->fprev = NULL;
+	x->fnext = c->flushq;
+	if (c->flushq)
+		c->flushq->fprev = x;
+	c->flushq = x;
+}
+
+static void flushq_unlink(struct h1c_client *c, struct cx *x)
+{
+	if (!x->flushq)
+		return;
+	if (x->fprev)
+		x->fprev->fnext = x->fnext;
+	else
+		c->flushq = x->fnext;
+	if (x->fnext)
+		x->fnext->fprev = x->fprev;
+	x->fnext = x->fprev = NULL;
+	x->flushq = 0;
+}
+
+/* Keeps p on the list of pools with waiting requests exactly while it has
+ * some, and notes it for the end of dispatch when it may be unused. */
+static void pool_update(struct h1c_client *c, struct pool *p)
+{
+	if (p->nwait && !p->waiting) {
+		p->waiting = 1;
+		p->wprev = NULL;
+		p->wnext = c->wpools;
+		if (c->wpools)
+			c->wpools->wprev = p;
+		c->wpools = p;
+	} else if (!p->nwait && p->waiting) {
+		if (p->wprev)
+			p->wprev->wnext = p->wnext;
+		else
+			c->wpools = p->wnext;
+		if (p->wnext)
+			p->wnext->wprev = p->wprev;
+		p->wnext = p->wprev = NULL;
+		p->waiting = 0;
+	}
+	if (!p->nwait && !p->nconns && !p->gc) {
+		p->gc = 1;
+		p->gcnext = c->gcq;
+		c->gcq = p;
+	}
+}
+
+/* FNV-1a over a pool's key. */
+static size_t pool_hash(const char *host, unsigned port)
+{
+	size_t h = 2166136261u;
+
+	while (*host)
+		h = (h ^ (unsigned char)*host++) * 16777619u;
+	return (h ^ port) * 16777619u;
+}
+
+static size_t id_hash(long long id)
+{
+	return (size_t)((unsigned long long)id * 0x9e3779b97f4a7c15ull >> 16);
+}
+
+/* Grows the id table to at least one bucket per pending request. Returns
+ * 0 or H1C_ENOMEM (the table is then unchanged). */
+static int ids_grow(struct h1c_client *c)
+{
+	size_t n = c->nibuckets ? c->nibuckets * 2 : 64, i;
+	struct rq **b;
+
+	if (c->nlive < c->nibuckets)
+		return 0;
+	b = h1c__malloc(c->al, n * sizeof(*b));
+	if (!b)
+		return H1C_ENOMEM;
+	memset(b, 0, n * sizeof(*b));
+	for (i = 0; i < c->nibuckets; i++) {
+		struct rq *r = c->ibuckets[i];
+		while (r) {
+			struct rq *next = r->hnext;
+			size_t k = id_hash(r->id) & (n - 1);
+			r->hnext = b[k];
+			b[k] = r;
+			r = next;
+		}
+	}
+	h1c__free(c->al, c->ibuckets);
+	c->ibuckets = b;
+	c->nibuckets = n;
+	return 0;
+}
+
+static struct rq *id_find(const struct h1c_client *c, long long id)
+{
+	struct rq *r;
+
+	if (!c->nibuckets)
+		return NULL;
+	for (r = c->ibuckets[id_hash(id) & (c->nibuckets - 1)]; r; r = r->hnext)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void id_remove(struct h1c_client *c, const struct rq *r)
+{
+	struct rq **pp = &c->ibuckets[id_hash(r->id) & (c->nibuckets - 1)];
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = r->hnext;
+}
+
 /* ---- requests ----------------------------------------------------------------- */
 
-static void wait_unlink(struct rq *r)
+static void wait_unlink(struct h1c_client *c, struct rq *r)
 {
 	struct pool *p = r->pool;
 
@@ -250,6 +428,7 @@ static void wait_unlink(struct rq *r)
 		p->wait_tail = r->prev;
 	r->next = r->prev = NULL;
 	p->nwait--;
+	pool_update(c, p);
 }
 
 /* Puts r back at the front of its pool's queue (a replay goes first). */
@@ -268,6 +447,7 @@ static void wait_push_front(struct h1c_client *c, struct rq *r)
 	p->wait_head = r;
 	p->nwait++;
 	c->nwaiting++;
+	pool_update(c, p);
 }
 
 /*
@@ -280,8 +460,13 @@ static void wait_push_front(struct h1c_client *c, struct rq *r)
 static void rq_end(struct h1c_client *c, struct rq *r, int err)
 {
 	if (r->state == RQ_WAITING) {
-		wait_unlink(r);
+		wait_unlink(c, r);
 		c->nwaiting--;
+	}
+	id_remove(c, r);
+	if (r->deadline) {
+		h1c__heap_del(&c->heap, &r->dl);
+		h1c__heap_release(&c->heap, 1);
 	}
 	if (r->lprev)
 		r->lprev->lnext = r->lnext;
@@ -435,16 +620,50 @@ static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request 
 	return 0;
 }
 
+/* Grows the pool table to a bucket per pool. Returns 0 or H1C_ENOMEM. */
+static int pools_grow(struct h1c_client *c)
+{
+	size_t n = c->npbuckets ? c->npbuckets * 2 : 16, i;
+	struct pool **b;
+
+	if (c->npools < c->npbuckets)
+		return 0;
+	b = h1c__malloc(c->al, n * sizeof(*b));
+	if (!b)
+		return H1C_ENOMEM;
+	memset(b, 0, n * sizeof(*b));
+	for (i = 0; i < c->npbuckets; i++) {
+		struct pool *p = c->pbuckets[i];
+		while (p) {
+			struct pool *next = p->hnext;
+			size_t k = pool_hash(p->host, p->port) & (n - 1);
+			p->hnext = b[k];
+			b[k] = p;
+			p = next;
+		}
+	}
+	h1c__free(c->al, c->pbuckets);
+	c->pbuckets = b;
+	c->npbuckets = n;
+	return 0;
+}
+
 /* Finds or makes the pool for a connection target reached through io. */
 static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
                              const struct h1c_io *io, void *io_user)
 {
 	struct pool *p;
+	size_t k;
 
-	for (p = c->pools; p; p = p->next)
-		if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
-		    p->io_user == io_user && strcmp(p->host, to->host) == 0)
-			return p;
+	if (c->npbuckets) {
+		for (p = c->pbuckets[pool_hash(to->host, to->port) & (c->npbuckets - 1)]; p;
+		     p = p->hnext)
+			if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
+			    p->io_user == io_user && strcmp(p->host, to->host) == 0)
+				return p;
+	}
+	if (pools_grow(c))
+		return NULL;
 	p = h1c__malloc(c->al, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -455,8 +674,33 @@ static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
 	p->io = io;
 	p->io_user = io_user;
 	p->next = c->pools;
+	if (c->pools)
+		c->pools->prev = p;
 	c->pools = p;
+	k = pool_hash(p->host, p->port) & (c->npbuckets - 1);
+	p->hnext = c->pbuckets[k];
+	c->pbuckets[k] = p;
+	c->npools++;
+	pool_update(c, p); /* unused until a request waits in it */
 	return p;
+}
+
+/* Frees p, which has no connection and no request. */
+static void pool_free(struct h1c_client *c, struct pool *p)
+{
+	struct pool **pp = &c->pbuckets[pool_hash(p->host, p->port) & (c->npbuckets - 1)];
+
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		c->pools = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	c->npools--;
+	h1c__free(c->al, p);
 }
 
 /* Returns 1 when q describes a request that can exist: a body in memory
@@ -524,6 +768,11 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	err = rq_copy(c, r, q, &u);
 	if (!err)
 		err = h1c__req_check(&r->req);
+	/* Room in the id table, and in the deadlines for its own. */
+	if (!err)
+		err = ids_grow(c);
+	if (!err && q->timeout_ms > 0)
+		err = h1c__heap_reserve(&c->heap, c->al, 1);
 	if (err) {
 		r->lnext = c->spare;
 		c->spare = r;
@@ -551,11 +800,19 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	                          : q->body_len >= c->o.expect_threshold);
 	if (q->max_body > 0)
 		r->max_body = (unsigned long long)q->max_body;
-	if (q->timeout_ms > 0)
+	if (q->timeout_ms > 0) {
 		r->deadline = h1c__now_ms() + q->timeout_ms;
+		r->dl.kind = H1C__DL_RQ;
+		h1c__heap_set(&c->heap, &r->dl, r->deadline);
+	}
 	if (cb)
 		r->cb = *cb;
 	r->user = user;
+	{
+		size_t k = id_hash(r->id) & (c->nibuckets - 1);
+		r->hnext = c->ibuckets[k];
+		c->ibuckets[k] = r;
+	}
 	/* Queue it, and count it among the pending. */
 	r->state = RQ_WAITING;
 	r->prev = p->wait_tail;
@@ -566,6 +823,7 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 	p->wait_tail = r;
 	p->nwait++;
 	c->nwaiting++;
+	pool_update(c, p);
 	r->lnext = c->live;
 	if (c->live)
 		c->live->lprev = r;
@@ -584,6 +842,8 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
 
 /* ---- connections ---------------------------------------------------------------- */
 
+/* Takes x off the idle lists: the client's (least recently used last) and
+ * its pool's. */
 static void idle_unlink(struct h1c_client *c, struct cx *x)
 {
 	if (!x->idle)
@@ -597,21 +857,59 @@ static void idle_unlink(struct h1c_client *c, struct cx *x)
 	else
 		c->idle_tail = x->lprev;
 	x->lnext = x->lprev = NULL;
+	if (x->iprev)
+		x->iprev->inext = x->inext;
+	else
+		x->pool->idle = x->inext;
+	if (x->inext)
+		x->inext->iprev = x->iprev;
+	x->inext = x->iprev = NULL;
 	x->idle = 0;
+}
+
+/* Puts x at the front of both idle lists. */
+static void idle_push(struct h1c_client *c, struct cx *x)
+{
+	struct pool *p = x->pool;
+
+	x->idle = 1;
+	x->lprev = NULL;
+	x->lnext = c->idle_head;
+	if (c->idle_head)
+		c->idle_head->lprev = x;
+	else
+		c->idle_tail = x;
+	c->idle_head = x;
+	x->iprev = NULL;
+	x->inext = p->idle;
+	if (p->idle)
+		p->idle->iprev = x;
+	p->idle = x;
 }
 
 /* Closes x and frees it. Its requests must have been dealt with. */
 static void cx_destroy(struct h1c_client *c, struct cx *x)
 {
 	idle_unlink(c, x);
+	touched_unlink(c, x);
+	flushq_unlink(c, x);
+	h1c__heap_del(&c->heap, &x->dl);
+	h1c__heap_release(&c->heap, 1);
 	if (x->prev)
 		x->prev->next = x->next;
 	else
 		c->conns = x->next;
 	if (x->next)
 		x->next->prev = x->prev;
+	if (x->pprev)
+		x->pprev->pnext = x->pnext;
+	else
+		x->pool->conns = x->pnext;
+	if (x->pnext)
+		x->pnext->pprev = x->pprev;
 	c->nconns--;
 	x->pool->nconns--;
+	pool_update(c, x->pool);
 	/* A descriptor is free again: the next dial may try. */
 	c->fd_cap = 0;
 	if (x->state == CX_DIAL) {
@@ -647,6 +945,10 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 	long long now = h1c__now_ms();
 	int err;
 
+	if (x && h1c__heap_reserve(&c->heap, c->al, 1)) {
+		h1c__free(c->al, x);
+		x = NULL;
+	}
 	if (!x) {
 		pool_fail(c, p, H1C_ENOMEM);
 		return H1C_ENOMEM;
@@ -662,18 +964,25 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 	if (err) {
 		h1c__conn_free(&x->conn);
 		h1c__free(c->al, x);
+		h1c__heap_release(&c->heap, 1);
 		pool_fail(c, p, err);
 		return err;
 	}
+	x->dl.kind = H1C__DL_CX;
 	x->dial.on_close = dial_closing;
 	x->dial.arg = c;
 	x->next = c->conns;
 	if (c->conns)
 		c->conns->prev = x;
 	c->conns = x;
+	x->pnext = p->conns;
+	if (p->conns)
+		p->conns->pprev = x;
+	p->conns = x;
 	c->nconns++;
 	p->nconns++;
 	p->ndial++;
+	cx_touch(c, x);
 	/* The first attempt starts now; on loopback it may even end now. */
 	return cx_dial(c, x, -1);
 }
@@ -763,7 +1072,7 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	size_t before, after;
 	int err;
 
-	wait_unlink(r);
+	wait_unlink(c, r);
 	c->nwaiting--;
 	r->state = RQ_ACTIVE;
 	r->cx = NULL;
@@ -776,6 +1085,7 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		r->body_touched = 0;
 	}
 	idle_unlink(c, x);
+	cx_touch(c, x);
 	r->cx = x;
 	r->begun = r->final_head = r->discard = 0;
 	r->body_sent = 0;
@@ -819,6 +1129,7 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	}
 	/* Written when dispatch is done, so that a pipeline goes out in one
 	 * write. */
+	flush_later(c, x);
 	return 0;
 }
 
@@ -828,6 +1139,7 @@ static int cx_flush(struct h1c_client *c, struct cx *x)
 {
 	if (x->state != CX_OPEN || x->write_failed)
 		return 0;
+	cx_touch(c, x);
 	for (;;) {
 		const char *p;
 		size_t n;
@@ -994,16 +1306,9 @@ static int cx_settle(struct h1c_client *c, struct cx *x)
 		cx_destroy(c, x);
 		return 1;
 	}
-	if (!x->idle) {
-		x->idle = 1;
-		x->lprev = NULL;
-		x->lnext = c->idle_head;
-		if (c->idle_head)
-			c->idle_head->lprev = x;
-		else
-			c->idle_tail = x;
-		c->idle_head = x;
-	}
+	if (!x->idle)
+		idle_push(c, x);
+	cx_touch(c, x);
 	return 0;
 }
 
@@ -1195,6 +1500,7 @@ static int cx_read(struct h1c_client *c, struct cx *x)
 {
 	int rounds;
 
+	cx_touch(c, x);
 	for (rounds = 0; rounds < 4; rounds++) {
 		char *space;
 		size_t room;
@@ -1291,6 +1597,7 @@ static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
 {
 	int fd = -1, err = h1c__dial_step(&x->dial, h1c__now_ms(), ready_fd, &fd);
 
+	cx_touch(c, x);
 	if (err == H1C_EWANTWRITE) {
 		/* The live attempts' descriptors lead back to x (the dial's
 		 * on_close hook forgets each as it closes). */
@@ -1352,19 +1659,17 @@ static int stale_close(struct h1c_client *c, struct cx *x)
  * closing those that are not. */
 static struct cx *take_idle(struct h1c_client *c, const struct pool *p, long long now)
 {
-	struct cx *x = c->idle_head;
+	struct cx *x = p->idle;
 
 	while (x) {
-		struct cx *next = x->lnext;
-		if (x->pool == p) {
-			/* A connection the server closed, or that holds junk
-			 * (a stray 408), is readable: never reuse it. */
-			if (h1c__conn_reusable(&x->conn, now - x->idle_since, c->o.keepalive_ms) &&
-			    !readable_now(x->fd))
-				return x;
-			if (stale_close(c, x))
-				return NULL;
-		}
+		struct cx *next = x->inext;
+		/* A connection the server closed, or that holds junk (a stray
+		 * 408), is readable: never reuse it. */
+		if (h1c__conn_reusable(&x->conn, now - x->idle_since, c->o.keepalive_ms) &&
+		    !readable_now(x->fd))
+			return x;
+		if (stale_close(c, x))
+			return NULL;
 		x = next;
 	}
 	return NULL;
@@ -1377,9 +1682,9 @@ static struct cx *pick_pipeline(struct h1c_client *c, const struct pool *p, cons
 {
 	struct cx *x, *best = NULL;
 
-	for (x = c->conns; x; x = x->next)
-		if (x->pool == p && can_pipeline(c, x, r, now) &&
-		    (!best || x->conn.q_n < best->conn.q_n))
+	/* At most max_per_origin of them. */
+	for (x = p->conns; x; x = x->pnext)
+		if (can_pipeline(c, x, r, now) && (!best || x->conn.q_n < best->conn.q_n))
 			best = x;
 	return best;
 }
@@ -1429,67 +1734,63 @@ static void dispatch(struct h1c_client *c)
 	/* A connection lost while writing sends its requests back to the
 	 * queue: dispatch again, a bounded number of times. */
 	for (pass = 0; pass < 4 && lost; pass++) {
-		struct cx *x, *next;
-		for (p = c->pools; p; p = p->next)
-			if (p->wait_head)
-				dispatch_pool(c, p);
+		struct pool *next;
+		/* Only the pools with requests waiting; a pool leaves the
+		 * list only when its own requests leave it. */
+		for (p = c->wpools; p; p = next) {
+			next = p->wnext;
+			dispatch_pool(c, p);
+		}
 		lost = 0;
-		for (x = c->conns; x; x = next) {
-			const char *out;
-			size_t n;
-			next = x->next;
-			h1c__conn_output(&x->conn, &out, &n);
-			if (n && x->state == CX_OPEN && !x->write_failed && cx_flush(c, x)) {
+		/* Only the connections given requests by this dispatch. */
+		while (c->flushq) {
+			struct cx *x = c->flushq;
+			flushq_unlink(c, x);
+			if (cx_flush(c, x))
 				lost = 1;
-				break; /* the list changed */
-			}
 		}
 	}
 	/* A pool with no connection and no request is forgotten: a client
 	 * that visits many origins keeps only those it is using. */
-	{
-		struct pool **pp = &c->pools;
-		while (*pp) {
-			p = *pp;
-			if (!p->nconns && !p->nwait) {
-				*pp = p->next;
-				h1c__free(c->al, p);
-			} else {
-				pp = &p->next;
-			}
-		}
+	while (c->gcq) {
+		p = c->gcq;
+		c->gcq = p->gcnext;
+		p->gc = 0;
+		if (!p->nconns && !p->nwait)
+			pool_free(c, p);
 	}
 	c->busy--;
 }
 
 /* ---- timers --------------------------------------------------------------------- */
 
+int h1c__timer_reserve(struct h1c_client *c)
+{
+	return h1c__heap_reserve(&c->heap, c->al, 1);
+}
+
+void h1c__timer_release(struct h1c_client *c)
+{
+	h1c__heap_release(&c->heap, 1);
+}
+
 void h1c__timer_disarm(struct h1c_client *c, struct h1c__timer *t)
 {
 	if (!t->armed)
 		return;
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		c->timers = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	t->next = t->prev = NULL;
+	h1c__heap_del(&c->heap, &t->dl);
 	t->armed = 0;
 	c->ntimers--;
 }
 
 void h1c__timer_arm(struct h1c_client *c, struct h1c__timer *t, long long at)
 {
-	h1c__timer_disarm(c, t);
-	t->at = at;
-	t->armed = 1;
-	t->prev = NULL;
-	t->next = c->timers;
-	if (c->timers)
-		c->timers->prev = t;
-	c->timers = t;
-	c->ntimers++;
+	t->dl.kind = H1C__DL_TIMER;
+	if (!t->armed) {
+		t->armed = 1;
+		c->ntimers++;
+	}
+	h1c__heap_set(&c->heap, &t->dl, at);
 	if (c->has_loop && c->loop.timer && !c->busy) {
 		c->loop.timer(c->loop.user, 0);
 		c->timer_reported = 0;
@@ -1553,6 +1854,7 @@ static void rq_abort(struct h1c_client *c, struct rq *r, int err)
 		return;
 	}
 	k = &x->conn;
+	cx_touch(c, x);
 	/* Behind the head and fully written: its response is read and
 	 * dropped, and the connection carries on. */
 	if (x->writing != r && k->q[k->q_head].user != r) {
@@ -1568,104 +1870,98 @@ static void rq_abort(struct h1c_client *c, struct rq *r, int err)
 
 static void do_cancels(struct h1c_client *c)
 {
-	struct rq *r;
+	while (c->cancelq) {
+		struct rq *r = c->cancelq;
+		c->cancelq = r->cnext;
+		r->cnext = NULL;
+		/* Ended meanwhile (its record may even serve a new request,
+		 * whose cancel flag is clear). */
+		if (r->cancel && (r->state == RQ_WAITING || r->state == RQ_ACTIVE))
+			rq_abort(c, r, H1C_ECANCELED);
+	}
+	c->cancels = 0;
+}
 
-	while (c->cancels) {
-		for (r = c->live; r; r = r->lnext)
-			if (r->cancel)
-				break;
-		if (!r) {
-			c->cancels = 0;
-			return;
+/* x's deadline has come: does what is due (a dial step, retiring an idle
+ * connection, sending a body without 100, a rate window, a timeout). */
+static void cx_due(struct h1c_client *c, struct cx *x, long long now)
+{
+	cx_touch(c, x);
+	if (x->state == CX_DIAL) {
+		cx_dial(c, x, -1);
+	} else if (x->idle) {
+		cx_destroy(c, x);
+	} else if (x->writing && x->writing->body_state == BODY_WAIT100) {
+		/* RFC 9110 section 10.1.1: no 100 in time; send anyway. */
+		x->writing->body_state = BODY_SENDING;
+		x->last_io = now;
+		cx_flush(c, x);
+	} else if (x->conn.q_n && x->rate_since && c->o.min_rate > 0 &&
+	           now < x->last_io + c->o.idle_timeout_ms) {
+		/* A rate window ended: enough bytes start the next one. */
+		if (x->rate_bytes * 1000 <
+		    (unsigned long long)c->o.min_rate * (unsigned long long)c->o.rate_window_ms) {
+			cx_fail(c, x, H1C_ESLOW, x->conn.q[x->conn.q_head].user);
+		} else {
+			x->rate_since = now;
+			x->rate_bytes = 0;
 		}
-		rq_abort(c, r, H1C_ECANCELED);
+	} else {
+		cx_fail(c, x, H1C_ETIMEDOUT, x->conn.q[x->conn.q_head].user);
 	}
 }
 
-/* Expires what is due at time now. Each step either frees a connection or
- * request or moves its deadline past now, so the rescans end. */
+#define OWNER(d, type, member) ((type *)(void *)((char *)(d) - offsetof(type, member)))
+
+/* Expires what is due at time now, earliest first, from the deadline heap.
+ * A connection's entry may be early (it is moved later lazily): it is
+ * then re-armed at its real time. Each step removes or moves the entry it
+ * took, so the loop ends. */
 static void expire(struct h1c_client *c, long long now)
 {
-	struct cx *x;
-	struct rq *r;
+	struct h1c__deadline *d;
 
-again:
-	for (x = c->conns; x; x = x->next) {
-		long long when = cx_deadline(c, x);
-
-		if (!when || now < when)
-			continue;
-		if (x->state == CX_DIAL) {
-			cx_dial(c, x, -1);
-		} else if (x->idle) {
-			cx_destroy(c, x);
-		} else if (x->writing && x->writing->body_state == BODY_WAIT100) {
-			/* RFC 9110 section 10.1.1: no 100 in time; send anyway. */
-			x->writing->body_state = BODY_SENDING;
-			x->last_io = now;
-			cx_flush(c, x);
-		} else if (x->conn.q_n && x->rate_since && c->o.min_rate > 0 &&
-		           now < x->last_io + c->o.idle_timeout_ms) {
-			/* A rate window ended: enough bytes start the next one. */
-			if (x->rate_bytes * 1000 <
-			    (unsigned long long)c->o.min_rate * (unsigned long long)c->o.rate_window_ms) {
-				cx_fail(c, x, H1C_ESLOW, x->conn.q[x->conn.q_head].user);
-			} else {
-				x->rate_since = now;
-				x->rate_bytes = 0;
+	while ((d = h1c__heap_top(&c->heap)) && d->at <= now) {
+		if (d->kind == H1C__DL_CX) {
+			struct cx *x = OWNER(d, struct cx, dl);
+			long long when = cx_deadline(c, x);
+			if (when && when > now) {
+				h1c__heap_set(&c->heap, d, when);
+				continue;
 			}
+			h1c__heap_del(&c->heap, d);
+			if (when)
+				cx_due(c, x, now);
+		} else if (d->kind == H1C__DL_RQ) {
+			h1c__heap_del(&c->heap, d);
+			rq_abort(c, OWNER(d, struct rq, dl), H1C_ETIMEDOUT);
 		} else {
-			cx_fail(c, x, H1C_ETIMEDOUT, x->conn.q[x->conn.q_head].user);
+			/* A module timer: disarmed before it fires (a fire may
+			 * re-arm it). */
+			struct h1c__timer *t = OWNER(d, struct h1c__timer, dl);
+			h1c__timer_disarm(c, t);
+			t->fire(t->arg);
 		}
-		goto again; /* callbacks may have changed the list */
-	}
-	for (r = c->live; r; r = r->lnext)
-		if (r->deadline && now >= r->deadline) {
-			rq_abort(c, r, H1C_ETIMEDOUT);
-			goto again;
-		}
-	/* Module timers: disarmed before they fire (a fire may re-arm). */
-	{
-		struct h1c__timer *t;
-		for (t = c->timers; t; t = t->next)
-			if (now >= t->at) {
-				h1c__timer_disarm(c, t);
-				t->fire(t->arg);
-				goto again;
-			}
 	}
 }
 
 int h1c_client_timeout(const struct h1c_client *c)
 {
-	const struct cx *x;
-	const struct rq *r;
-	long long next = 0, now;
+	const struct h1c__deadline *d;
+	long long now;
 
 	if (!c)
 		return -1;
-	if (c->need_dispatch)
+	/* Work that has not been settled yet: come back at once. */
+	if (c->need_dispatch || c->touched)
 		return 0;
-	for (x = c->conns; x; x = x->next) {
-		long long when = cx_deadline(c, x);
-		if (when && (!next || when < next))
-			next = when;
-	}
-	for (r = c->live; r; r = r->lnext)
-		if (r->deadline && (!next || r->deadline < next))
-			next = r->deadline;
-	{
-		const struct h1c__timer *t;
-		for (t = c->timers; t; t = t->next)
-			if (!next || t->at < next)
-				next = t->at;
-	}
-	if (!next)
+	d = h1c__heap_top(&c->heap);
+	if (!d)
 		return -1;
 	now = h1c__now_ms();
-	if (next <= now)
+	if (d->at <= now)
 		return 0;
-	return next - now > 86400000 ? 86400000 : (int)(next - now);
+	return d->at - now > 86400000 ? 86400000 : (int)(d->at - now);
 }
 
 /* ---- the loop interface ------------------------------------------------------ */
@@ -1683,15 +1979,20 @@ static unsigned cx_wants(const struct cx *x)
 	       ((n && !x->write_failed && !x->wr_wants_read) || x->rd_wants_write ? H1C_WRITE : 0);
 }
 
-/* Brings the outside loop up to date: sockets and the deadline. */
-static void sync_loop(struct h1c_client *c)
+/* Settles the touched connections: each one's deadline is armed (moved
+ * earlier at once; later lazily, when the early one comes) and the events
+ * it wants are recorded and, when they changed, told to the outside loop. */
+static void settle(struct h1c_client *c)
 {
-	struct cx *x;
-	int ms;
+	while (c->touched) {
+		struct cx *x = c->touched;
+		long long when = cx_deadline(c, x);
 
-	if (!c->has_loop)
-		return;
-	for (x = c->conns; x; x = x->next) {
+		touched_unlink(c, x);
+		if (!when)
+			h1c__heap_del(&c->heap, &x->dl);
+		else if (!x->dl.idx || when < x->dl.at)
+			h1c__heap_set(&c->heap, &x->dl, when);
 		if (x->state == CX_DIAL) {
 			size_t i;
 			for (i = 0; i < x->dial.live; i++)
@@ -1700,6 +2001,16 @@ static void sync_loop(struct h1c_client *c)
 			watch(c, x->fd, cx_wants(x));
 		}
 	}
+}
+
+/* Brings the deadlines and the outside loop up to date. */
+static void sync_loop(struct h1c_client *c)
+{
+	int ms;
+
+	settle(c);
+	if (!c->has_loop)
+		return;
 	ms = h1c_client_timeout(c);
 	if (c->loop.timer && (ms != -1 || c->timer_reported != -1)) {
 		c->loop.timer(c->loop.user, ms);
@@ -1739,6 +2050,7 @@ static void ready(struct h1c_client *c, int fd, unsigned events)
 
 	if (fd < 0 || (size_t)fd >= c->fds_cap || !(x = c->fds[fd].cx))
 		return;
+	cx_touch(c, x);
 	if (x->state == CX_DIAL) {
 		cx_dial(c, x, fd);
 		return;
@@ -1819,6 +2131,12 @@ void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
 	if (c->has_loop)
 		c->loop = *loop;
 	c->timer_reported = -2;
+	{
+		/* Everything is news to the new loop. */
+		struct cx *x;
+		for (x = c->conns; x; x = x->next)
+			cx_touch(c, x);
+	}
 	sync_loop(c);
 }
 
@@ -1828,13 +2146,13 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 
 	if (!c)
 		return H1C_EINVAL;
-	for (r = c->live; r; r = r->lnext)
-		if (r->id == id)
-			break;
+	r = id_find(c, id);
 	if (!r || r->cancel)
 		return H1C_EINVAL;
 	if (c->busy) {
 		r->cancel = 1;
+		r->cnext = c->cancelq;
+		c->cancelq = r;
 		c->cancels++;
 		return 0;
 	}
@@ -1865,6 +2183,7 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 			return 0;
 		if (!pending_work(c) || (stop && *stop))
 			return pending_work(c);
+		settle(c);
 		/* The sockets, as an outside loop would get them, then as poll's. */
 		n = h1c_client_watches(c, c->wv, c->pfd_cap);
 		if (n > c->pfd_cap) {
@@ -2007,13 +2326,16 @@ static void client_destroy(struct h1c_client *c)
 	complete(c);
 	while (c->conns)
 		cx_destroy(c, c->conns);
-	while (c->timers)
-		h1c__timer_disarm(c, c->timers);
+	/* Module timers still armed belong to sessions that outlive c
+	 * against the rules; their places go with the heap. */
 	while (c->pools) {
 		struct pool *p = c->pools;
 		c->pools = p->next;
 		h1c__free(al, p);
 	}
+	h1c__heap_free(&c->heap, al);
+	h1c__free(al, c->pbuckets);
+	h1c__free(al, c->ibuckets);
 	while (c->spare) {
 		struct rq *r = c->spare;
 		c->spare = r->lnext;

@@ -258,18 +258,58 @@ int h1c__conn_may_send(const struct h1c__conn *c);
  * idle, given the client's own limit and the server's hints. */
 int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms);
 
+/* ---- timer.c ------------------------------------------------------------------ */
+
+/* What a deadline belongs to (its owner embeds it). */
+enum { H1C__DL_CX = 1, H1C__DL_RQ, H1C__DL_TIMER };
+
+/* A deadline: at (h1c__now_ms() clock) while armed, idx its place in the
+ * heap + 1 (0: not armed). */
+struct h1c__deadline {
+	long long at;
+	size_t idx;
+	int kind;
+};
+
+/* A min-heap of deadlines. reserved: the places owners have reserved;
+ * cap >= reserved, so arming never allocates. */
+struct h1c__heap {
+	struct h1c__deadline **v;
+	size_t n, cap, reserved;
+};
+
+/* Reserves places for more deadlines (an owner comes to be). Returns 0 or
+ * H1C_ENOMEM. */
+int h1c__heap_reserve(struct h1c__heap *h, const struct h1c_allocator *al, size_t more);
+/* Gives n places back (owners gone; their deadlines must be removed). */
+void h1c__heap_release(struct h1c__heap *h, size_t n);
+/* Arms d at time at, or moves it there when armed. */
+void h1c__heap_set(struct h1c__heap *h, struct h1c__deadline *d, long long at);
+/* Disarms d (a no-op when it is not armed). */
+void h1c__heap_del(struct h1c__heap *h, struct h1c__deadline *d);
+/* The earliest deadline, or NULL. */
+static inline struct h1c__deadline *h1c__heap_top(const struct h1c__heap *h)
+{
+	return h->n ? h->v[0] : NULL;
+}
+void h1c__heap_free(struct h1c__heap *h, const struct h1c_allocator *al);
+
 /* ---- client.c, for optional modules (msngw.c) -------------------------------- */
 
-/* A timer driven by the client's loop; zero it, set fire and arg. While
+/* A timer driven by the client's loop; zero it, set fire and arg, and
+ * reserve its place with h1c__timer_reserve() before arming it. While
  * armed it counts as pending work for h1c_client_run(). */
 struct h1c__timer {
-	struct h1c__timer *next, *prev;
-	long long at;
+	struct h1c__deadline dl;
 	int armed;
 	void (*fire)(void *arg);
 	void *arg;
 };
 
+/* Reserves (and gives back) the place of one timer in the client's
+ * deadlines. Returns 0 or H1C_ENOMEM. */
+int h1c__timer_reserve(struct h1c_client *c);
+void h1c__timer_release(struct h1c_client *c);
 /* Arms t to fire at time at (h1c__now_ms() clock), re-arming it if armed. */
 void h1c__timer_arm(struct h1c_client *c, struct h1c__timer *t, long long at);
 void h1c__timer_disarm(struct h1c_client *c, struct h1c__timer *t);

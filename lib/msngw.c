@@ -592,6 +592,11 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 		h1c__free(al, s);
 		return NULL;
 	}
+	if (h1c__timer_reserve(c) != 0) {
+		h1c__free(al, s->hdrs);
+		h1c__free(al, s);
+		return NULL;
+	}
 	/* The open goes out at the next turn of the loop, with what was sent
 	 * by then. */
 	s->last_request = h1c__now_ms() - s->poll_ms;
@@ -659,6 +664,7 @@ void h1c_msngw_free(struct h1c_msngw *s)
 	al = s->al;
 	s->ended = 1;
 	h1c__timer_disarm(s->c, &s->timer);
+	h1c__timer_release(s->c);
 	if (s->req_id)
 		h1c_client_cancel(s->c, s->req_id);
 	h1c__free(al, s->hdrs);
