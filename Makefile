@@ -34,6 +34,12 @@ MAJOR := $(shell sed -n 's/^\#define H1C_VERSION_MAJOR \([0-9]*\)/\1/p' include/
 WARN = -Wall -Wextra -Wpedantic -Werror
 CSTD ?= c11
 H1C_CFLAGS = -std=$(CSTD) -O2 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude
+# The built-in loop (h1c_client_run, h1c_client_fetch): epoll on Linux;
+# LOOP=poll builds the portable poll(2) loop instead.
+LOOP ?= epoll
+ifeq ($(LOOP),poll)
+H1C_CFLAGS += -DH1C_USE_POLL
+endif
 LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
 
 B = build
@@ -166,7 +172,7 @@ $(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/fail
 # The system-failure tests replace these C library calls, for the library's
 # objects and theirs, with versions that fail on demand (GNU ld and lld).
 SYSFAIL_WRAP = -Wl,--wrap=getaddrinfo,--wrap=socket,--wrap=fcntl,--wrap=connect \
-               -Wl,--wrap=getsockopt,--wrap=poll,--wrap=malloc
+               -Wl,--wrap=getsockopt,--wrap=poll,--wrap=epoll_wait,--wrap=malloc
 $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/spawn.h \
 		test/unit/failalloc.h $(B)/libh1c.a $(B)/origin
 	@mkdir -p $(@D)

@@ -73,20 +73,23 @@ H1C_API struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_
  * Queues one command: a line ending in CRLF (or LF) and, for a payload
  * command, exactly the payload length given as its last argument. Returns
  * 0, H1C_EMSNPNG for PNG (not used over the gateway), H1C_EMSNSYNTAX for
- * anything that is not exactly one command, or H1C_EMSNCLOSED.
+ * anything that is not exactly one command, H1C_EMSNCLOSED, H1C_ENOMEM, or
+ * H1C_EINVAL for a NULL s or data.
  */
 H1C_API int h1c_msngw_send(struct h1c_msngw *s, const char *data, size_t len);
 
 /*
  * Returns the length of the first whole command in data[0..len) as the
  * application would send it (line, then payload for a payload command), 0
- * when more bytes are needed, or H1C_EMSNSYNTAX. s may be NULL (the
- * built-in table only).
+ * when more bytes are needed, H1C_EMSNSYNTAX, H1C_EMSNPAYLOAD for a payload
+ * length no buffer could hold, or H1C_EINVAL for NULL data. s may be NULL
+ * (the built-in table only).
  */
 H1C_API long h1c_msngw_command_len(const struct h1c_msngw *s, const char *data, size_t len);
 
 /* Sends OUT (once) and ends the session when the server answers with
- * Session=close, or after close_timeout_ms. Returns 0 or H1C_EMSNCLOSED. */
+ * Session=close, or after close_timeout_ms. Returns 0, H1C_EMSNCLOSED, or
+ * H1C_EINVAL for a NULL s. */
 H1C_API int h1c_msngw_close(struct h1c_msngw *s);
 
 /* Frees s; a session still running ends without calling on_end. NULL is a

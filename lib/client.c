@@ -25,6 +25,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The built-in loop: epoll on Linux, so an idle pooled socket costs
+ * nothing per iteration; poll(2) elsewhere, or with -DH1C_USE_POLL. */
+#if defined(__linux__) && !defined(H1C_USE_POLL)
+#define H1C__EPOLL 1
+#include <sys/epoll.h>
+#endif
+
 #define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
@@ -143,6 +150,8 @@ struct cx {
 struct fdent {
 	struct cx *cx;
 	unsigned watched;
+	unsigned ep;              /* the events registered with the built-in
+	                             loop's epoll set */
 	void *slot;
 };
 
@@ -177,6 +186,7 @@ struct h1c_client {
 	size_t fds_cap;
 	struct h1c_loop loop;
 	int has_loop, timer_reported;
+	int epfd;                /* the built-in loop's epoll set, or -1 */
 	struct pollfd *pfd;      /* run_loop's poll array ... */
 	struct h1c_watch *wv;    /* ... and the watches it is made from */
 	size_t pfd_cap;          /* entries in each */
@@ -243,6 +253,24 @@ static void watch(struct h1c_client *c, int fd, unsigned events)
 	f->watched = events;
 	if (!events)
 		f->slot = NULL;
+#ifdef H1C__EPOLL
+	if (c->epfd >= 0 && f->ep != events) {
+		struct epoll_event e;
+		memset(&e, 0, sizeof(e));
+		e.events = ((events & H1C_READ) ? EPOLLIN : 0u) | ((events & H1C_WRITE) ? EPOLLOUT : 0u);
+		e.data.fd = fd;
+		/* A descriptor an I/O layer closed or replaced behind our back
+		 * is no longer in the set (ENOENT), or a new one with its
+		 * number is (EEXIST): the other operation then applies. */
+		if (!events) {
+			(void)epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, &e);
+			f->ep = 0;
+		} else if (epoll_ctl(c->epfd, f->ep ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) == 0 ||
+		           epoll_ctl(c->epfd, f->ep ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e) == 0) {
+			f->ep = events;
+		}
+	}
+#endif
 }
 
 /* Forgets a descriptor about to be closed. */
@@ -1545,7 +1573,12 @@ static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
 	struct fdent *f = fdent(c, fd);
 	int err = 0;
 	const struct h1c_io *v = x->pool->io;
-	void *io = f ? v->open(x->pool->io_user, fd, x->pool->host, &err) : NULL;
+	void *io;
+
+	/* The dial's registration ends here: the layer may close or move the
+	 * socket, and the connection is watched by the layer's descriptor. */
+	fd_forget(c, fd);
+	io = f ? v->open(x->pool->io_user, fd, x->pool->host, &err) : NULL;
 
 	if (!io) {
 		close(fd);
@@ -2167,7 +2200,100 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 	return 0;
 }
 
-/* Runs the poll(2) loop until *stop is set, nothing is pending, or the
+/* Waits up to wait ms with poll(2) over h1c_client_watches() and hands
+ * what is ready to ready(). Returns 0 or an error. */
+static int wait_poll(struct h1c_client *c, int wait)
+{
+	size_t n, i;
+	int rc;
+
+	/* The sockets, as an outside loop would get them, then as poll's. */
+	n = h1c_client_watches(c, c->wv, c->pfd_cap);
+	if (n > c->pfd_cap) {
+		size_t cap = n * 2;
+		struct pollfd *pf = h1c__realloc(c->al, c->pfd, cap * sizeof(*pf));
+		struct h1c_watch *wv;
+		if (!pf)
+			return H1C_ENOMEM;
+		c->pfd = pf;
+		wv = h1c__realloc(c->al, c->wv, cap * sizeof(*wv));
+		if (!wv)
+			return H1C_ENOMEM;
+		c->wv = wv;
+		c->pfd_cap = cap;
+		n = h1c_client_watches(c, c->wv, c->pfd_cap);
+	}
+	for (i = 0; i < n; i++) {
+		c->pfd[i].fd = c->wv[i].fd;
+		c->pfd[i].events = (short)(((c->wv[i].events & H1C_READ) ? POLLIN : 0) |
+		                           ((c->wv[i].events & H1C_WRITE) ? POLLOUT : 0));
+		c->pfd[i].revents = 0;
+	}
+	rc = poll(c->pfd, (nfds_t)n, wait);
+	if (rc < 0 && errno != EINTR)
+		return H1C_EIO;
+	c->busy++;
+	for (i = 0; rc > 0 && i < n; i++) {
+		short re = c->pfd[i].revents;
+		unsigned ev = 0;
+		if (!re)
+			continue;
+		if (re & (POLLIN | POLLHUP | POLLERR))
+			ev |= H1C_READ;
+		if (re & (POLLOUT | POLLHUP | POLLERR))
+			ev |= H1C_WRITE;
+		ready(c, c->pfd[i].fd, ev);
+	}
+	c->busy--;
+	return 0;
+}
+
+#ifdef H1C__EPOLL
+/* The same with epoll: the set is kept up to date by watch(), so a wait
+ * costs what is ready, not what is watched. Returns 0, an error, or 1
+ * when no epoll set can be had (poll(2) then serves). */
+static int wait_epoll(struct h1c_client *c, int wait)
+{
+	struct epoll_event ev[64];
+	int n, i;
+
+	if (c->epfd < 0) {
+		size_t fd;
+		c->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (c->epfd < 0)
+			return 1;
+		/* What is watched already joins the set, once. */
+		for (fd = 0; fd < c->fds_cap; fd++) {
+			unsigned w = c->fds[fd].watched;
+			struct epoll_event e;
+			c->fds[fd].ep = 0;
+			if (!w)
+				continue;
+			memset(&e, 0, sizeof(e));
+			e.events = ((w & H1C_READ) ? EPOLLIN : 0u) | ((w & H1C_WRITE) ? EPOLLOUT : 0u);
+			e.data.fd = (int)fd;
+			if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, (int)fd, &e) == 0)
+				c->fds[fd].ep = w;
+		}
+	}
+	n = epoll_wait(c->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
+	if (n < 0 && errno != EINTR)
+		return H1C_EIO;
+	c->busy++;
+	for (i = 0; i < n; i++) {
+		unsigned e = 0;
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			e |= H1C_READ;
+		if (ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			e |= H1C_WRITE;
+		ready(c, ev[i].data.fd, e);
+	}
+	c->busy--;
+	return 0;
+}
+#endif
+
+/* Runs the built-in loop until *stop is set, nothing is pending, or the
  * time is up (deadline -1: never). Returns 0 when a callback freed the
  * client (the caller must not touch it then). */
 static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
@@ -2175,8 +2301,7 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 	dispatch(c);
 	unwind(c);
 	for (;;) {
-		size_t n, i;
-		int wait, rc;
+		int wait, rc = 1;
 		long long now;
 
 		if (freed_now(c))
@@ -2184,28 +2309,6 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		if (!pending_work(c) || (stop && *stop))
 			return pending_work(c);
 		settle(c);
-		/* The sockets, as an outside loop would get them, then as poll's. */
-		n = h1c_client_watches(c, c->wv, c->pfd_cap);
-		if (n > c->pfd_cap) {
-			size_t cap = n * 2;
-			struct pollfd *pf = h1c__realloc(c->al, c->pfd, cap * sizeof(*pf));
-			struct h1c_watch *wv;
-			if (!pf)
-				return H1C_ENOMEM;
-			c->pfd = pf;
-			wv = h1c__realloc(c->al, c->wv, cap * sizeof(*wv));
-			if (!wv)
-				return H1C_ENOMEM;
-			c->wv = wv;
-			c->pfd_cap = cap;
-			n = h1c_client_watches(c, c->wv, c->pfd_cap);
-		}
-		for (i = 0; i < n; i++) {
-			c->pfd[i].fd = c->wv[i].fd;
-			c->pfd[i].events = (short)(((c->wv[i].events & H1C_READ) ? POLLIN : 0) |
-			                           ((c->wv[i].events & H1C_WRITE) ? POLLOUT : 0));
-			c->pfd[i].revents = 0;
-		}
 		wait = h1c_client_timeout(c);
 		now = h1c__now_ms();
 		if (deadline >= 0) {
@@ -2215,21 +2318,14 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 			if (wait < 0 || left < wait)
 				wait = (int)left;
 		}
-		rc = poll(c->pfd, (nfds_t)n, wait);
-		if (rc < 0 && errno != EINTR)
-			return H1C_EIO;
+#ifdef H1C__EPOLL
+		rc = wait_epoll(c, wait);
+#endif
+		if (rc == 1)
+			rc = wait_poll(c, wait);
+		if (rc < 0)
+			return rc;
 		c->busy++;
-		for (i = 0; rc > 0 && i < n; i++) {
-			short re = c->pfd[i].revents;
-			unsigned ev = 0;
-			if (!re)
-				continue;
-			if (re & (POLLIN | POLLHUP | POLLERR))
-				ev |= H1C_READ;
-			if (re & (POLLOUT | POLLHUP | POLLERR))
-				ev |= H1C_WRITE;
-			ready(c, c->pfd[i].fd, ev);
-		}
 		expire(c, h1c__now_ms());
 		c->busy--;
 		dispatch(c);
@@ -2309,6 +2405,7 @@ struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
 	}
 	c->o.proxy = NULL; /* parsed; the caller's string is not kept */
 	c->timer_reported = -2;
+	c->epfd = -1;
 	return c;
 }
 
@@ -2342,6 +2439,8 @@ static void client_destroy(struct h1c_client *c)
 		h1c__free(al, r->mem);
 		h1c__free(al, r);
 	}
+	if (c->epfd >= 0)
+		close(c->epfd);
 	h1c__free(al, c->fds);
 	h1c__free(al, c->pfd);
 	h1c__free(al, c->wv);

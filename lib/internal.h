@@ -129,8 +129,8 @@ long long h1c__now_ms(void);
 /*
  * Resolves host and connects to port, racing the addresses (RFC 8305
  * style) within timeout_ms. On success stores a connected, non-blocking
- * socket with TCP_NODELAY in *fd. Returns 0, H1C_ERESOLVE, H1C_ECONNECT or
- * H1C_ETIMEDOUT.
+ * socket with TCP_NODELAY in *fd. Returns 0, H1C_ERESOLVE, H1C_ECONNECT,
+ * H1C_ENOFD (no descriptor for a socket) or H1C_ETIMEDOUT.
  */
 int h1c__connect(const char *host, unsigned port, int timeout_ms, int *fd);
 

@@ -120,6 +120,18 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 	return __real_poll(fds, n, timeout);
 }
 
+/* The built-in loop's wait on Linux: failed with poll(). */
+struct epoll_event;
+int __real_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout);
+int __wrap_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	if (count_down(&fail_poll)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return __real_epoll_wait(epfd, ev, max, timeout);
+}
+
 void *__real_malloc(size_t n);
 void *__wrap_malloc(size_t n)
 {
@@ -307,7 +319,8 @@ static void test_getsockopt_fails(void **state)
 	assert_int_equal(open_fds(), before);
 }
 
-/* poll() fails (not EINTR): the blocking connect ends with H1C_ECONNECT;
+/* poll() fails (not EINTR), or epoll_wait() for the built-in loop on
+ * Linux: the blocking connect ends with H1C_ECONNECT;
  * a client's run and fetch with H1C_EIO, the request cancelled, and the
  * client works afterwards. */
 static void test_poll_fails(void **state)
