@@ -35,6 +35,8 @@
 #define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
+#define SPARE_BUFS 8     /* buffer sets kept for connections taken from
+                            idle; an idle connection keeps none */
 
 /* Where a request is. */
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
@@ -174,6 +176,8 @@ struct h1c_client {
 	                             may have changed */
 	struct cx *flushq;        /* connections given requests to write */
 	struct h1c__heap heap;    /* every deadline */
+	struct h1c__bufs bufs[SPARE_BUFS]; /* buffers idle connections gave */
+	unsigned nbufs;
 	struct cx *conns;
 	unsigned nconns;
 	struct cx *idle_head, *idle_tail;
@@ -1129,8 +1133,14 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		r->flags |= H1C_DONE_PIPELINED;
 		c->st.pipelined++;
 	}
+	/* Buffers again, for a connection taken from idle: a spare set, so
+	 * that a steady stream of requests allocates nothing. */
+	err = h1c__conn_unpark(&x->conn, c->nbufs ? &c->bufs[c->nbufs - 1] : NULL);
+	if (!err && c->nbufs && x->conn.hdr == c->bufs[c->nbufs - 1].hdr)
+		c->nbufs--;
 	h1c__conn_output(&x->conn, &p, &before);
-	err = h1c__conn_request(&x->conn, &r->req);
+	if (!err)
+		err = h1c__conn_request(&x->conn, &r->req);
 	if (err) {
 		/* Nothing was queued: the connection is as it was. */
 		rq_end(c, r, err);
@@ -1334,8 +1344,22 @@ static int cx_settle(struct h1c_client *c, struct cx *x)
 		cx_destroy(c, x);
 		return 1;
 	}
-	if (!x->idle)
+	if (!x->idle) {
+		struct h1c__bufs b;
 		idle_push(c, x);
+		/* Its buffers serve the next connection taken from idle; past
+		 * a few, they are freed: an idle connection keeps at most its
+		 * own record. */
+		if (h1c__conn_park(&x->conn, &b)) {
+			if (c->nbufs < SPARE_BUFS) {
+				c->bufs[c->nbufs++] = b;
+			} else {
+				h1c__free(c->al, b.in);
+				h1c__free(c->al, b.out);
+				h1c__free(c->al, b.hdr);
+			}
+		}
+	}
 	cx_touch(c, x);
 	return 0;
 }
@@ -2441,6 +2465,12 @@ static void client_destroy(struct h1c_client *c)
 	}
 	if (c->epfd >= 0)
 		close(c->epfd);
+	while (c->nbufs) {
+		struct h1c__bufs *b = &c->bufs[--c->nbufs];
+		h1c__free(al, b->in);
+		h1c__free(al, b->out);
+		h1c__free(al, b->hdr);
+	}
 	h1c__free(al, c->fds);
 	h1c__free(al, c->pfd);
 	h1c__free(al, c->wv);

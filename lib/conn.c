@@ -62,6 +62,41 @@ int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_p
 	return h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
 }
 
+int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b)
+{
+	if (!c->hdr || c->in_off != c->in_len || c->out_off != c->out_len)
+		return 0;
+	b->in = c->in;
+	b->in_cap = c->in_cap;
+	b->out = c->out;
+	b->out_cap = c->out_cap;
+	b->hdr = c->hdr;
+	c->in = c->out = NULL;
+	c->hdr = NULL;
+	c->in_cap = c->out_cap = 0;
+	c->in_len = c->in_off = c->out_len = c->out_off = 0;
+	return 1;
+}
+
+int h1c__conn_unpark(struct h1c__conn *c, const struct h1c__bufs *b)
+{
+	if (c->hdr)
+		return 0;
+	if (b) {
+		c->in = b->in;
+		c->in_cap = b->in_cap;
+		c->out = b->out;
+		c->out_cap = b->out_cap;
+		c->hdr = b->hdr;
+	} else {
+		c->hdr = h1c__malloc(c->al, c->hdr_cap * sizeof(*c->hdr));
+		if (!c->hdr)
+			return H1C_ENOMEM;
+	}
+	/* Between responses the reader holds nothing but the array. */
+	return h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
+}
+
 void h1c__conn_free(struct h1c__conn *c)
 {
 	const struct h1c_allocator *al = c->al;
@@ -114,7 +149,7 @@ int h1c__req_check(const struct h1c__req *r)
 	size_t i, mlen = strlen(r->method);
 
 	/* Everything the caller controls is checked before a byte is written. */
-	if (!token_ok(r->method, mlen) || mlen >= sizeof(((struct h1c__pending *)0)->method) ||
+	if (!token_ok(r->method, mlen) || mlen >= H1C__METHOD_MAX ||
 	    r->target_len == 0 || !value_ok(r->target, r->target_len) ||
 	    memchr(r->target, ' ', r->target_len) || !value_ok(r->host, strlen(r->host)))
 		return H1C_EBADREQUEST;
@@ -200,7 +235,12 @@ int h1c__conn_request(struct h1c__conn *c, const struct h1c__req *r)
 	put(c, "\r\n", 2);
 	q = &c->q[(c->q_head + c->q_n) % H1C__MAXQ];
 	memset(q, 0, sizeof(*q));
-	memcpy(q->method, r->method, strlen(r->method) + 1); /* checked to fit above */
+	/* RFC 9112 section 6.3: of the method, the response's framing
+	 * depends only on whether it is HEAD or CONNECT; a static name keeps
+	 * the in-flight entry small and outlives the request's record. */
+	q->method = strcmp(r->method, "HEAD") == 0      ? "HEAD"
+	            : strcmp(r->method, "CONNECT") == 0 ? "CONNECT"
+	                                                : "GET";
 	q->user = r->user;
 	q->chunked = r->body_size < 0;
 	c->q_n++;

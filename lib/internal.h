@@ -183,10 +183,12 @@ void h1c__free(const struct h1c_allocator *al, void *p);
 /* ---- conn.c ----------------------------------------------------------------- */
 
 #define H1C__MAXQ 64 /* requests in flight on one connection */
+#define H1C__METHOD_MAX 24 /* a method is shorter than this */
 
 /* A request in flight. */
 struct h1c__pending {
-	char method[24];
+	const char *method; /* what the framing needs of it: "HEAD",
+	                       "CONNECT" or "GET" (static strings) */
 	int chunked; /* its body is sent chunked */
 	void *user;
 };
@@ -227,6 +229,22 @@ struct h1c__conn {
 
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
                    const struct h1c_allocator *al);
+
+/* A connection's buffers: input, output and the header views. */
+struct h1c__bufs {
+	char *in, *out;
+	size_t in_cap, out_cap;
+	struct h1c_header *hdr; /* hdr_cap entries, the same for every
+	                           connection of a client */
+};
+
+/* Moves c's buffers into *b while c is idle with nothing unread or
+ * unwritten, so that an idle connection keeps none. Returns 1 when they
+ * moved, 0 when c has bytes pending (or none to give). */
+int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b);
+/* Gives a parked c buffers again: those in b, or (b NULL) a new header
+ * array, the others growing on demand. Returns 0 or H1C_ENOMEM. */
+int h1c__conn_unpark(struct h1c__conn *c, const struct h1c__bufs *b);
 void h1c__conn_free(struct h1c__conn *c);
 /* Returns 1 for GET, HEAD, PUT, DELETE, OPTIONS and TRACE. */
 int h1c__method_idempotent(const char *method);
