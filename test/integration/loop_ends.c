@@ -112,11 +112,11 @@ static void watchdog(int sig)
 
 struct job {
 	struct h1c_client *c;
-	char url[256];
-	int status, err, done;
-	long long id;
-	int cancel_rc;    /* what h1c_client_cancel() returned for it */
 	struct job *next; /* queued from its on_done, or NULL */
+	long long id;
+	int status, err, done;
+	int cancel_rc;    /* what h1c_client_cancel() returned for it */
+	char url[256];
 };
 
 static int job_head(void *user, const struct h1c_response *resp);
