@@ -116,6 +116,19 @@ $(B)/libuv-get: examples/libuv-get.c adapters/h1c-libuv.h examples/fetch-list.h 
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags libuv) $< -o $@ $(LDFLAGS) \
 		$(B)/libh1c.a $$(pkg-config --libs libuv)
 
+# The adapters' test (test/integration/loop_ends.c), once per loop library.
+$(B)/test/loop_ends_libevent: test/integration/loop_ends.c adapters/h1c-libevent.h \
+		$(B)/libh1c.a include/h1c.h
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) -DLOOP_LIBEVENT $$(pkg-config --cflags libevent) $< -o $@ \
+		$(LDFLAGS) $(B)/libh1c.a $$(pkg-config --libs libevent)
+
+$(B)/test/loop_ends_libuv: test/integration/loop_ends.c adapters/h1c-libuv.h \
+		$(B)/libh1c.a include/h1c.h
+	@mkdir -p $(@D)
+	$(CC) $(H1C_CFLAGS) $(CFLAGS) -DLOOP_LIBUV $$(pkg-config --cflags libuv) $< -o $@ \
+		$(LDFLAGS) $(B)/libh1c.a $$(pkg-config --libs libuv)
+
 $(B)/tls-openssl: examples/tls-openssl.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $$(pkg-config --cflags openssl) $< -o $@ $(LDFLAGS) \
 		$(B)/libh1c.a $$(pkg-config --libs openssl)
@@ -187,9 +200,10 @@ $(B)/test/test_msngw: $(B)/msngw-emu
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak
 
 optional-examples:
-	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libevent-get; \
+	@if [ "$(HAVE_LIBEVENT)" = 1 ]; then \
+		$(MAKE) --no-print-directory $(B)/libevent-get $(B)/test/loop_ends_libevent; \
 	else echo "libevent-get: libevent not found, not built"; fi
-	@if [ "$(HAVE_LIBUV)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libuv-get; \
+	@if [ "$(HAVE_LIBUV)" = 1 ]; then $(MAKE) --no-print-directory $(B)/libuv-get $(B)/test/loop_ends_libuv; \
 	else echo "libuv-get: libuv (libuv1-dev) not found, not built"; fi
 	@if [ "$(HAVE_OPENSSL)" = 1 ]; then $(MAKE) --no-print-directory $(B)/tls-openssl; \
 	else echo "tls-openssl: OpenSSL (libssl-dev) not found, not built"; fi

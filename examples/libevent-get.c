@@ -6,14 +6,12 @@
  *   libevent-get [-p DEPTH] URL...
  *
  * Prints "URL STATUS BYTES" or "URL error: MESSAGE" per URL.
+ * event_base_dispatch() returns by itself once the last request has ended:
+ * the adapter takes its events out of the base when nothing is pending (no
+ * on_idle needed).
  */
 #include "../adapters/h1c-libevent.h"
 #include "fetch-list.h"
-
-static void stop(void *arg)
-{
-	event_base_loopbreak((struct event_base *)arg);
-}
 
 int main(int argc, char **argv)
 {
@@ -30,7 +28,7 @@ int main(int argc, char **argv)
 	}
 	base = event_base_new();
 	c = h1c_client_new(&co);
-	a = base && c ? h1c_libevent_attach(c, base, stop, base) : NULL;
+	a = base && c ? h1c_libevent_attach(c, base, NULL, NULL) : NULL;
 	f = a ? fetch_list(c, argv + first, argc - first, &queued) : NULL;
 	if (!f)
 		return 1;

@@ -5,15 +5,12 @@
  *
  *   libuv-get [-p DEPTH] URL...
  *
- * Prints "URL STATUS BYTES" or "URL error: MESSAGE" per URL.
+ * Prints "URL STATUS BYTES" or "URL error: MESSAGE" per URL. uv_run()
+ * returns by itself once the last request has ended: the adapter stops
+ * holding the loop when nothing is pending (no on_idle needed).
  */
 #include "../adapters/h1c-libuv.h"
 #include "fetch-list.h"
-
-static void stop(void *arg)
-{
-	uv_stop((uv_loop_t *)arg);
-}
 
 int main(int argc, char **argv)
 {
@@ -31,7 +28,7 @@ int main(int argc, char **argv)
 	if (uv_loop_init(&loop) != 0)
 		return 1;
 	c = h1c_client_new(&co);
-	a = c ? h1c_libuv_attach(c, &loop, stop, &loop) : NULL;
+	a = c ? h1c_libuv_attach(c, &loop, NULL, NULL) : NULL;
 	f = a ? fetch_list(c, argv + first, argc - first, &queued) : NULL;
 	if (!f)
 		return 1;
