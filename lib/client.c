@@ -1599,17 +1599,21 @@ static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
 	const struct h1c_io *v = x->pool->io;
 	void *io;
 
-	/* The dial's registration ends here: the layer may close or move the
-	 * socket, and the connection is watched by the layer's descriptor. */
-	fd_forget(c, fd);
 	io = f ? v->open(x->pool->io_user, fd, x->pool->host, &err) : NULL;
 
 	if (!io) {
+		fd_forget(c, fd);
 		close(fd);
 		return err ? err : H1C_ENOMEM;
 	}
+	/* The connection is watched by the layer's descriptor: the dial's
+	 * registration goes on under the same number (its events change at
+	 * settle), or ends when the layer moved the socket. */
+	if (v->fd(io) != fd)
+		fd_forget(c, fd);
 	f = fdent(c, v->fd(io));
 	if (!f) {
+		fd_forget(c, v->fd(io));
 		v->close(io);
 		return H1C_ENOMEM;
 	}
