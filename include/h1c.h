@@ -134,11 +134,27 @@ H1C_API const char *h1c_version(void);
 #define H1C_DEFAULT_MAX_INTERIM 16u
 
 /*
- * Limits and tolerances. Zero-initialise, then set what you need; every
- * field left at 0 takes its default. A NULL options pointer means all
- * defaults.
+ * How every options struct here grows without breaking a program built
+ * against an older header: it starts with its size, which
+ * H1C_OPTIONS_INIT(type) sets; fields are only ever added at the end, and
+ * the library reads no more of a struct than its size says (a size of 0,
+ * as in a zero-initialised struct, means the fields of version 0.2, when
+ * the size came in). So: zero-initialise or use the init macro, then set
+ * what you need. A field added after 0.2 is read only when size covers
+ * it, which the macro (or size = sizeof) ensures.
+ *
+ * One rule for every limit and timeout: 0 means its default, -1 means
+ * off (no limit, no timeout); any other negative value is refused.
+ */
+#define H1C_OPTIONS_INIT(type) {.size = sizeof(struct type)}
+
+/*
+ * Limits and tolerances of the parser and decoders. A NULL options pointer
+ * means all defaults. The size limits take -1 ((size_t)-1, UINT_MAX) for no
+ * limit, except max_headers, which sizes an array: it is at most 65536.
  */
 struct h1c_options {
+	size_t size;             /* sizeof(struct h1c_options), or 0 */
 	size_t max_head_size;    /* status line + header section, bytes */
 	size_t max_headers;      /* header (and trailer, part-header) fields */
 	size_t max_chunk_ext;    /* bytes of chunk extensions on one chunk line */
@@ -449,8 +465,11 @@ struct h1c_allocator {
 #define H1C_CLIENT_NO_REPLAY 0x02u     /* never re-send anything */
 
 struct h1c_client_options {
-	struct h1c_options parse;  /* limits and tolerances for responses */
+	size_t size;               /* sizeof(struct h1c_client_options), or 0 */
+	const struct h1c_options *parse; /* limits and tolerances for
+	                              responses (copied); NULL: defaults */
 	const char *proxy;         /* "host:port" of a forward proxy, or NULL */
+	/* Timeouts: 0 the default, -1 none. */
 	int connect_timeout_ms;    /* per connection, all addresses */
 	int head_timeout_ms;       /* request sent to response head */
 	int idle_timeout_ms;       /* longest silence while a response arrives */
@@ -460,7 +479,8 @@ struct h1c_client_options {
 	int expect_timeout_ms;     /* wait for 100 before sending anyway */
 	const struct h1c_io *io;   /* NULL: h1c_io_plain() */
 	void *io_user;             /* passed to io->open() */
-	/* Pools and pipelining (0: the default). */
+	/* Pools and pipelining (0: the default; -1, that is UINT_MAX: no
+	 * limit). */
 	unsigned max_per_origin;   /* connections per origin */
 	unsigned max_connections;  /* connections in total */
 	unsigned max_queued;       /* requests waiting for a connection */
@@ -476,7 +496,7 @@ struct h1c_client_options {
 	 * trailers), at least min_rate bytes per second must arrive in every
 	 * window of rate_window_ms, or the request ends with H1C_ESLOW:
 	 * what cuts off a server trickling bytes just often enough to beat
-	 * idle_timeout_ms. min_rate 0: the default, < 0: no minimum. */
+	 * idle_timeout_ms. min_rate 0: the default, -1: no minimum. */
 	int min_rate;
 	int rate_window_ms;
 	/* https:// URLs go through this vtable (NULL: they are refused with
@@ -505,6 +525,7 @@ struct h1c_result;
  * or callback) must stay valid until the request ends.
  */
 struct h1c_request {
+	size_t size;                      /* sizeof(struct h1c_request), or 0 */
 	const char *method;               /* NULL: "GET" */
 	const char *url;                  /* "http://host[:port]/path?query" */
 	const struct h1c_header *headers; /* extra fields; Host may be given */
@@ -599,8 +620,13 @@ struct h1c_stats {
 struct h1c_client;
 
 /* Creates a client; opt may be NULL. Returns NULL when out of memory or
- * when opt->proxy is malformed. */
+ * when an option is invalid (a malformed proxy, a timeout below -1). */
 H1C_API struct h1c_client *h1c_client_new(const struct h1c_client_options *opt);
+
+/* h1c_client_new(), saying why it failed: *err (when err is not NULL) is
+ * 0 with a client, else H1C_ENOMEM, or H1C_EINVAL for an invalid option
+ * (a malformed proxy, a value below -1 where -1 means off). */
+H1C_API struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *err);
 
 /*
  * Ends every request still pending with H1C_ECANCELED (their on_done is

@@ -24,6 +24,8 @@ extern "C" {
 
 /* Options of a session. Zero-initialise; every 0 or NULL is the default. */
 struct h1c_msngw_options {
+	size_t size;          /* sizeof(struct h1c_msngw_options), or 0; see
+	                         H1C_OPTIONS_INIT in h1c.h */
 	const char *gateway;  /* "host[:port]" of the gateway */
 	const char *server;   /* "NS" (default) or "SB" */
 	const char *ip;       /* NS: the server (default messenger.hotmail.com);

@@ -159,6 +159,7 @@ struct fdent {
 
 struct h1c_client {
 	struct h1c_client_options o;
+	struct h1c_options parse; /* the copy of o.parse, defaults filled */
 	struct h1c_allocator al_copy;
 	const struct h1c_allocator *al;
 	const struct h1c_io *io;
@@ -213,6 +214,19 @@ static void dispatch(struct h1c_client *c);
 static int freed_now(struct h1c_client *c);
 
 /* ---- small helpers ---------------------------------------------------------- */
+
+/* t + ms, or 0 (never) when the timeout is off (ms < 0). */
+static long long ms_after(long long t, int ms)
+{
+	return ms < 0 ? 0 : t + ms;
+}
+
+/* The earlier of two times, 0 meaning never. */
+static long long earliest(long long a, long long b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 
 /* Returns 1 when the socket has something to read (bytes or EOF): an idle
  * connection in that state was closed by the server, or holds junk. */
@@ -755,18 +769,24 @@ static int request_valid(const struct h1c_request *q)
 		if ((!q->headers[i].name && q->headers[i].name_len) ||
 		    (!q->headers[i].value && q->headers[i].value_len))
 			return 0;
-	return q->max_body >= -1;
+	return q->max_body >= -1 && q->timeout_ms >= -1;
 }
 
-long long h1c_client_request(struct h1c_client *c, const struct h1c_request *q,
+long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req,
                              const struct h1c_callbacks *cb, void *user)
 {
+	struct h1c_request copy;
+	const struct h1c_request *q = &copy;
 	struct h1c__url u;
 	struct rq *r;
 	struct pool *p;
 	int err;
 
-	if (!c || !q || !q->url || c->closing || !request_valid(q))
+	if (!c || !req)
+		return H1C_EINVAL;
+	/* No more of the caller's struct than its size says. */
+	h1c__opts_copy(&copy, sizeof(copy), req, sizeof(copy));
+	if (!q->url || c->closing || !request_valid(q))
 		return H1C_EINVAL;
 	if (c->nwaiting >= c->o.max_queued)
 		return H1C_EQUEUEFULL;
@@ -990,7 +1010,7 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 	x->fd = -1;
 	x->state = CX_DIAL;
 	x->read_want = READ_CHUNK;
-	err = h1c__conn_init(&x->conn, &c->o.parse, p->via_proxy, c->al);
+	err = h1c__conn_init(&x->conn, &c->parse, p->via_proxy, c->al);
 	if (!err)
 		err = h1c__dial_start(&x->dial, p->host, p->port, now, c->o.connect_timeout_ms);
 	if (err) {
@@ -1159,7 +1179,7 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		x->writing = r;
 		if (r->req.expect) {
 			r->body_state = BODY_WAIT100;
-			x->wait100_until = h1c__now_ms() + c->o.expect_timeout_ms;
+			x->wait100_until = ms_after(h1c__now_ms(), c->o.expect_timeout_ms);
 		} else {
 			r->body_state = BODY_SENDING;
 		}
@@ -1314,7 +1334,9 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 		c->st.connections_failed++;
 	/* Servers that break pipelines are real: stop pipelining to them. */
 	if (unanswered_pipelined && c->o.pipeline_depth > 1) {
-		p->no_pipeline_until = h1c__now_ms() + c->o.pipeline_backoff_ms;
+		p->no_pipeline_until = c->o.pipeline_backoff_ms < 0
+		                           ? 0
+		                           : h1c__now_ms() + c->o.pipeline_backoff_ms;
 		c->st.pipeline_fallbacks++;
 	}
 	x->writing = NULL;
@@ -1875,30 +1897,28 @@ static long long cx_deadline(const struct h1c_client *c, const struct cx *x)
 	if (x->state == CX_DIAL)
 		return h1c__dial_deadline(&x->dial);
 	if (x->idle) {
-		long long limit = c->o.keepalive_ms;
+		long long when = ms_after(x->idle_since, c->o.keepalive_ms);
 		if (x->conn.ka_timeout >= 0) {
 			long long hint = x->conn.ka_timeout * 1000;
 			hint -= hint / 2 < 1000 ? hint / 2 : 1000;
-			if (hint < limit)
-				limit = hint;
+			when = earliest(when, x->idle_since + hint);
 		}
-		return x->idle_since + limit;
+		return when;
 	}
 	if (x->writing && x->writing->body_state == BODY_WAIT100)
 		return x->wait100_until;
 	if (x->writing)
-		return x->last_io + c->o.idle_timeout_ms;
+		return ms_after(x->last_io, c->o.idle_timeout_ms);
 	if (x->conn.q_n) {
 		/* From the request sent to its response's head, the head
 		 * timeout; then the longest silence between bytes. */
 		const struct rq *head = x->conn.q[x->conn.q_head].user;
 		long long when;
-		if (head && !head->final_head)
+		if (head && !head->final_head && c->o.head_timeout_ms >= 0)
 			return x->head_since + c->o.head_timeout_ms;
-		when = x->last_io + c->o.idle_timeout_ms;
-		if (x->rate_since && c->o.min_rate > 0 &&
-		    x->rate_since + c->o.rate_window_ms < when)
-			when = x->rate_since + c->o.rate_window_ms;
+		when = ms_after(x->last_io, c->o.idle_timeout_ms);
+		if (x->rate_since && c->o.min_rate > 0)
+			when = earliest(when, ms_after(x->rate_since, c->o.rate_window_ms));
 		return when;
 	}
 	return 0;
@@ -1958,7 +1978,7 @@ static void cx_due(struct h1c_client *c, struct cx *x, long long now)
 		x->last_io = now;
 		cx_flush(c, x);
 	} else if (x->conn.q_n && x->rate_since && c->o.min_rate > 0 &&
-	           now < x->last_io + c->o.idle_timeout_ms) {
+	           (c->o.idle_timeout_ms < 0 || now < x->last_io + c->o.idle_timeout_ms)) {
 		/* A rate window ended: enough bytes start the next one. */
 		if (x->rate_bytes * 1000 <
 		    (unsigned long long)c->o.min_rate * (unsigned long long)c->o.rate_window_ms) {
@@ -2334,9 +2354,11 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 
 		if (freed_now(c))
 			return 0;
+		/* Deadlines and interest settled (and an outside loop's hooks
+		 * told) before waiting, and before returning. */
+		sync_loop(c);
 		if (!pending_work(c) || (stop && *stop))
 			return pending_work(c);
-		settle(c);
 		wait = h1c_client_timeout(c);
 		now = h1c__now_ms();
 		if (deadline >= 0) {
@@ -2360,8 +2382,10 @@ static int run_loop(struct h1c_client *c, long long deadline, const int *stop)
 		unwind(c);
 		if (freed_now(c))
 			return 0;
-		if (deadline >= 0 && h1c__now_ms() >= deadline)
+		if (deadline >= 0 && h1c__now_ms() >= deadline) {
+			sync_loop(c);
 			return pending_work(c);
+		}
 	}
 }
 
@@ -2376,35 +2400,52 @@ int h1c_client_run(struct h1c_client *c, int timeout_ms)
 
 /* ---- life ----------------------------------------------------------------------- */
 
-struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
+/* A timeout or limit option: 0 takes the default, -1 means off (kept as
+ * -1); returns 0, or H1C_EINVAL below -1. */
+static int timeout_opt(int *v, int dflt)
 {
-	const struct h1c_allocator *al = opt ? opt->alloc : NULL;
-	struct h1c_client *c = h1c__malloc(al, sizeof(*c));
+	if (*v < -1)
+		return H1C_EINVAL;
+	if (*v == 0)
+		*v = dflt;
+	return 0;
+}
 
-	if (!c)
+struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *errp)
+{
+	struct h1c_client_options o;
+	struct h1c_client *c;
+	int err = 0;
+
+	/* No more of the caller's struct than its size says. */
+	h1c__opts_copy(&o, sizeof(o), opt, sizeof(o));
+	o.size = sizeof(o);
+	c = h1c__malloc(o.alloc, sizeof(*c));
+	if (!c) {
+		if (errp)
+			*errp = H1C_ENOMEM;
 		return NULL;
+	}
 	memset(c, 0, sizeof(*c));
-	if (opt)
-		c->o = *opt;
-	if (al) {
-		c->al_copy = *al;
+	c->o = o;
+	if (o.alloc) {
+		c->al_copy = *o.alloc;
 		c->al = &c->al_copy;
 	}
 	c->o.alloc = NULL;
-	if (c->o.connect_timeout_ms <= 0)
-		c->o.connect_timeout_ms = H1C_DEFAULT_CONNECT_TIMEOUT_MS;
-	if (c->o.head_timeout_ms <= 0)
-		c->o.head_timeout_ms = H1C_DEFAULT_HEAD_TIMEOUT_MS;
-	if (c->o.idle_timeout_ms <= 0)
-		c->o.idle_timeout_ms = H1C_DEFAULT_IDLE_TIMEOUT_MS;
-	if (c->o.min_rate == 0)
-		c->o.min_rate = H1C_DEFAULT_MIN_RATE;
-	if (c->o.rate_window_ms <= 0)
-		c->o.rate_window_ms = H1C_DEFAULT_RATE_WINDOW_MS;
-	if (c->o.keepalive_ms <= 0)
-		c->o.keepalive_ms = H1C_DEFAULT_KEEPALIVE_MS;
-	if (c->o.expect_timeout_ms <= 0)
-		c->o.expect_timeout_ms = H1C_DEFAULT_EXPECT_TIMEOUT_MS;
+	h1c__options(&c->parse, o.parse);
+	c->o.parse = NULL; /* copied */
+	err |= timeout_opt(&c->o.connect_timeout_ms, H1C_DEFAULT_CONNECT_TIMEOUT_MS);
+	err |= timeout_opt(&c->o.head_timeout_ms, H1C_DEFAULT_HEAD_TIMEOUT_MS);
+	err |= timeout_opt(&c->o.idle_timeout_ms, H1C_DEFAULT_IDLE_TIMEOUT_MS);
+	err |= timeout_opt(&c->o.min_rate, H1C_DEFAULT_MIN_RATE);
+	err |= timeout_opt(&c->o.rate_window_ms, H1C_DEFAULT_RATE_WINDOW_MS);
+	err |= timeout_opt(&c->o.keepalive_ms, H1C_DEFAULT_KEEPALIVE_MS);
+	err |= timeout_opt(&c->o.expect_timeout_ms, H1C_DEFAULT_EXPECT_TIMEOUT_MS);
+	err |= timeout_opt(&c->o.pipeline_backoff_ms, H1C_DEFAULT_PIPELINE_BACKOFF_MS);
+	if (c->o.rate_window_ms < 0)
+		c->o.min_rate = -1; /* no window, no minimum */
+	/* Unsigned limits: -1 is UINT_MAX, no limit as it stands. */
 	if (!c->o.max_per_origin)
 		c->o.max_per_origin = H1C_DEFAULT_MAX_PER_ORIGIN;
 	if (!c->o.max_connections)
@@ -2413,28 +2454,35 @@ struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
 		c->o.max_queued = H1C_DEFAULT_MAX_QUEUED;
 	if (!c->o.max_replays)
 		c->o.max_replays = H1C_DEFAULT_MAX_REPLAYS;
-	if (c->o.pipeline_backoff_ms <= 0)
-		c->o.pipeline_backoff_ms = H1C_DEFAULT_PIPELINE_BACKOFF_MS;
 	if (c->o.pipeline_depth < 1)
 		c->o.pipeline_depth = 1;
 	if (c->o.pipeline_depth > H1C_MAX_PIPELINE)
 		c->o.pipeline_depth = H1C_MAX_PIPELINE;
-	if (c->o.max_body == 0)
+	if (c->o.max_body < -1)
+		err = H1C_EINVAL;
+	else if (c->o.max_body == 0)
 		c->o.max_body = H1C_DEFAULT_MAX_BODY;
-	else if (c->o.max_body < 0)
-		c->o.max_body = -1;
 	c->io = c->o.io ? c->o.io : h1c_io_plain();
-	if (c->o.proxy) {
-		if (h1c__hostport_parse(c->o.proxy, &c->proxy) != 0) {
-			h1c__free(al, c);
-			return NULL;
-		}
+	if (c->o.proxy && !err) {
+		if (h1c__hostport_parse(c->o.proxy, &c->proxy) != 0)
+			err = H1C_EINVAL;
 		c->has_proxy = 1;
 	}
 	c->o.proxy = NULL; /* parsed; the caller's string is not kept */
 	c->timer_reported = -2;
 	c->epfd = -1;
+	if (err) {
+		h1c__free(o.alloc, c);
+		c = NULL;
+	}
+	if (errp)
+		*errp = err ? H1C_EINVAL : 0;
 	return c;
+}
+
+struct h1c_client *h1c_client_new(const struct h1c_client_options *opt)
+{
+	return h1c_client_create(opt, NULL);
 }
 
 /* Frees c now. */
@@ -2648,11 +2696,12 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 	 * client during this call. */
 	if (c->al)
 		al = res->alloc_ = *c->al;
-	f.req = req;
+	/* A body kept in memory is bounded by the client's max_body. */
+	h1c__opts_copy(&q, sizeof(q), req, sizeof(q));
+	q.size = sizeof(q);
+	f.req = &q;
 	f.res = res;
 	f.al = c->al ? &al : NULL;
-	/* A body kept in memory is bounded by the client's max_body. */
-	q = *req;
 	if (!q.max_body && !q.on_data)
 		q.max_body = c->o.max_body;
 	id = h1c_client_request(c, &q, &cb, &f);

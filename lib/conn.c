@@ -429,7 +429,7 @@ int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long l
 {
 	if (c->q_n || c->out_len || !h1c__conn_may_send(c))
 		return 0;
-	if (idle_ms >= limit_ms)
+	if (limit_ms >= 0 && idle_ms >= limit_ms)
 		return 0;
 	if (c->ka_timeout >= 0) {
 		/* Retire before the server does, with a safety margin. */

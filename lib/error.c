@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 const char *h1c_strerror(int code)
 {
@@ -34,6 +35,19 @@ const char *h1c_errname(int code)
 const char *h1c_version(void)
 {
 	return H1C_VERSION_STRING;
+}
+
+void h1c__opts_copy(void *out, size_t out_size, const void *in, size_t base)
+{
+	size_t n = 0;
+
+	memset(out, 0, out_size);
+	if (!in)
+		return;
+	memcpy(&n, in, sizeof(n));
+	if (!n)
+		n = base;
+	memcpy(out, in, n < out_size ? n : out_size);
 }
 
 /* Allocation through the caller's hooks, or libc when there are none. */

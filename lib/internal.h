@@ -62,6 +62,11 @@ static inline void h1c__ev_set(struct h1c_event *ev, enum h1c_event_type type)
 	ev->type = type;
 }
 
+/* Copies an options struct that starts with its size (see
+ * H1C_OPTIONS_INIT) into out[0..out_size), zeroed first: no more than the
+ * caller's size, and base bytes (the 0.2 layout) when that is 0. */
+void h1c__opts_copy(void *out, size_t out_size, const void *in, size_t base);
+
 /* Effective limits: options with every 0 replaced by its default. */
 void h1c__options(struct h1c_options *out, const struct h1c_options *in);
 
@@ -273,7 +278,7 @@ int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user);
  * for reuse and the server's Keep-Alive max allows one more. */
 int h1c__conn_may_send(const struct h1c__conn *c);
 /* Returns 1 when the connection may carry another request after idle_ms
- * idle, given the client's own limit and the server's hints. */
+ * idle, given the client's own limit (< 0: none) and the server's hints. */
 int h1c__conn_reusable(const struct h1c__conn *c, long long idle_ms, long long limit_ms);
 
 /* ---- timer.c ------------------------------------------------------------------ */

@@ -8,6 +8,8 @@
  * whatever the response boundaries.
  */
 #include "internal.h"
+
+#include <limits.h>
 #include "h1c_msngw.h"
 
 #include <stdio.h>
@@ -435,13 +437,18 @@ static void kick(struct h1c_msngw *s)
 		kind = REQ_OPEN;
 	} else if (take) {
 		kind = REQ_SEND;
-	} else if (now >= s->last_request + s->poll_ms) {
+	} else if (s->poll_ms >= 0 && now >= s->last_request + s->poll_ms) {
 		kind = REQ_POLL; /* idle for the interval */
 	} else {
-		long long at = s->last_request + s->poll_ms;
-		if (s->closing && s->close_deadline < at)
+		/* The next poll (none when polling is off), or the close
+		 * deadline when it comes first. */
+		long long at = s->poll_ms >= 0 ? s->last_request + s->poll_ms : 0;
+		if (s->closing && s->close_deadline && (!at || s->close_deadline < at))
 			at = s->close_deadline;
-		h1c__timer_arm(s->c, &s->timer, at);
+		if (at)
+			h1c__timer_arm(s->c, &s->timer, at);
+		else
+			h1c__timer_disarm(s->c, &s->timer);
 		return;
 	}
 	/* The gateway (GW-IP may have moved it), then what this request is. */
@@ -480,7 +487,7 @@ static void kick(struct h1c_msngw *s)
 	rq.body = s->body;
 	rq.body_len = s->body_len;
 	rq.flags = H1C_REQ_NO_EXPECT;
-	if (s->closing)
+	if (s->closing && s->close_deadline)
 		rq.timeout_ms = s->close_deadline > now ? (int)(s->close_deadline - now) : 1;
 	s->req = kind;
 	s->last_request = now;
@@ -539,16 +546,24 @@ static int build_headers(struct h1c_msngw *s, const struct h1c_msngw_options *o)
 	return 0;
 }
 
-struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_options *o,
+struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_options *opt,
                                  const struct h1c_msngw_callbacks *cb, void *user)
 {
+	struct h1c_msngw_options copy;
+	const struct h1c_msngw_options *o = opt ? &copy : NULL;
 	struct h1c_msngw *s;
 	struct h1c__url gw;
-	const char *server = o && o->server ? o->server : "NS", *gws;
-	const char *ip = o && o->ip ? o->ip : NULL;
+	const char *server, *ip, *gws;
 	const struct h1c_allocator *al;
 
+	/* No more of the caller's struct than its size says. */
+	h1c__opts_copy(&copy, sizeof(copy), opt, sizeof(copy));
+	server = o && o->server ? o->server : "NS";
+	ip = o && o->ip ? o->ip : NULL;
 	if (!c || (strcmp(server, "NS") != 0 && strcmp(server, "SB") != 0))
+		return NULL;
+	/* 0: the default, -1: off; below that is no value. */
+	if (o && (o->poll_ms < -1 || o->close_timeout_ms < -1 || o->max_retries < -1))
 		return NULL;
 	if (!ip) {
 		if (server[0] == 'S')
@@ -579,12 +594,14 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 	memcpy(s->server, server, 3);
 	/* SB: the address without its port. */
 	snprintf(s->ip, sizeof(s->ip), "%.*s", (int)strcspn(ip, server[0] == 'S' ? ":" : ""), ip);
-	s->poll_ms = o && o->poll_ms > 0 ? o->poll_ms : H1C_MSNGW_DEFAULT_POLL_MS;
+	s->poll_ms = o && o->poll_ms ? o->poll_ms : H1C_MSNGW_DEFAULT_POLL_MS;
 	s->batch = o && o->batch;
 	s->close_timeout_ms =
-	    o && o->close_timeout_ms > 0 ? o->close_timeout_ms : H1C_MSNGW_DEFAULT_CLOSE_TIMEOUT_MS;
+	    o && o->close_timeout_ms ? o->close_timeout_ms : H1C_MSNGW_DEFAULT_CLOSE_TIMEOUT_MS;
 	s->max_payload = o && o->max_payload ? o->max_payload : H1C_MSNGW_DEFAULT_MAX_PAYLOAD;
-	s->max_retries = o && o->max_retries > 0 ? o->max_retries : H1C_MSNGW_DEFAULT_MAX_RETRIES;
+	s->max_retries = !o || !o->max_retries ? H1C_MSNGW_DEFAULT_MAX_RETRIES
+	                 : o->max_retries < 0  ? INT_MAX /* no bound */
+	                                       : o->max_retries;
 	s->extra = o ? o->payload_commands : NULL;
 	s->timer.fire = poll_due;
 	s->timer.arg = s;
@@ -648,10 +665,13 @@ int h1c_msngw_close(struct h1c_msngw *s)
 	if (s->ended || s->closing)
 		return H1C_EMSNCLOSED;
 	s->closing = 1;
-	s->close_deadline = h1c__now_ms() + s->close_timeout_ms;
+	s->close_deadline = s->close_timeout_ms < 0 ? 0 : h1c__now_ms() + s->close_timeout_ms;
 	/* OUT goes at the next turn; a request already outstanding (sent
 	 * with no deadline) is given up when the close timeout passes. */
-	h1c__timer_arm(s->c, &s->timer, s->req == REQ_NONE ? h1c__now_ms() : s->close_deadline);
+	if (s->req == REQ_NONE)
+		h1c__timer_arm(s->c, &s->timer, h1c__now_ms());
+	else if (s->close_deadline)
+		h1c__timer_arm(s->c, &s->timer, s->close_deadline);
 	return 0;
 }
 

@@ -54,10 +54,11 @@ static uint64_t has_ctl8(uint64_t v)
 
 void h1c__options(struct h1c_options *out, const struct h1c_options *in)
 {
-	if (in)
-		*out = *in;
-	else
-		memset(out, 0, sizeof(*out));
+	h1c__opts_copy(out, sizeof(*out), in, sizeof(*out));
+	out->size = sizeof(*out);
+	/* It sizes the array of field views: no "off". */
+	if (out->max_headers > 65536)
+		out->max_headers = 65536;
 	if (!out->max_head_size)
 		out->max_head_size = H1C_DEFAULT_MAX_HEAD_SIZE;
 	if (!out->max_headers)

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -102,7 +103,8 @@ void h1c__dial_init(struct h1c__dial *d, struct addrinfo *res, int owned, long l
 	memset(d, 0, sizeof(*d));
 	d->res = owned ? res : NULL;
 	d->n = interleave(res, d->list, H1C__DIAL_MAX);
-	d->deadline = now + timeout_ms;
+	/* timeout_ms < 0: no deadline. */
+	d->deadline = timeout_ms < 0 ? LLONG_MAX : now + timeout_ms;
 	d->next_start = now;
 }
 
@@ -224,7 +226,7 @@ static int dial_wait(struct h1c__dial *d, int *fd_out)
 
 	while (rc == H1C_EWANTWRITE) {
 		struct pollfd pfd[H1C__DIAL_MAX];
-		long long wait = h1c__dial_deadline(d) - h1c__now_ms();
+		long long dl = h1c__dial_deadline(d), wait = dl - h1c__now_ms();
 		size_t i, n = d->live;
 		int ready = -1;
 
@@ -233,7 +235,9 @@ static int dial_wait(struct h1c__dial *d, int *fd_out)
 			pfd[i].events = POLLOUT;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, (nfds_t)n, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n,
+		         dl == LLONG_MAX ? -1 : wait < 0 ? 0 : wait > INT_MAX ? INT_MAX : (int)wait) < 0 &&
+		    errno != EINTR) {
 			h1c__dial_free(d);
 			return H1C_ECONNECT;
 		}

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -2558,6 +2559,181 @@ static void test_idle_memory(void **state)
 	origin_stop(&o);
 }
 
+
+/* ---- options that grow: size, the 0/-1 rule, the constructor's error ------------ */
+
+/* Copies n bytes of an options struct so that they end right before a
+ * PROT_NONE page: reading one byte more than its size says crashes. */
+static void *guard_copy(const void *p, size_t n, void **map, size_t *maplen)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
+	memcpy(m + page - n, p, n);
+	*map = m;
+	*maplen = 2 * page;
+	return m + page - n;
+}
+
+/* A program built against an older header passes a smaller struct, whose
+ * size says so: the library reads no more of it (the fields past it
+ * would be on the guard page) and takes their defaults. The same for a
+ * request. */
+static void test_options_older_size(void **state)
+{
+	struct origin o;
+	struct h1c_client_options co, *old;
+	struct h1c_request rq, *oldrq;
+	struct h1c_result res;
+	struct h1c_client *c;
+	char url[128];
+	void *map, *map2;
+	size_t maplen, maplen2;
+	size_t cut = offsetof(struct h1c_client_options, max_body);
+
+	(void)state;
+	origin_start(&o, NULL);
+	snprintf(url, sizeof(url), "%s/bytes/100", o.base);
+	memset(&co, 0, sizeof(co));
+	co.max_body = 10; /* past what an older program's size covers */
+	co.size = cut;
+	old = guard_copy(&co, cut, &map, &maplen);
+	c = h1c_client_new(old);
+	assert_non_null(c);
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url;
+	rq.size = offsetof(struct h1c_request, max_body);
+	rq.max_body = 10; /* likewise */
+	oldrq = guard_copy(&rq, rq.size, &map2, &maplen2);
+	assert_int_equal(h1c_client_fetch(c, oldrq, &res), 0);
+	assert_int_equal(res.body_len, 100);
+	h1c_result_free(&res);
+	munmap(map2, maplen2);
+	h1c_client_free(c);
+	munmap(map, maplen);
+	/* The whole struct, by the init macro: the field counts. */
+	{
+		struct h1c_client_options now = H1C_OPTIONS_INIT(h1c_client_options);
+		struct h1c_request r2 = H1C_OPTIONS_INIT(h1c_request);
+		assert_int_equal(now.size, sizeof(now));
+		now.max_body = 10;
+		c = h1c_client_new(&now);
+		assert_non_null(c);
+		r2.url = url;
+		assert_int_equal(h1c_client_fetch(c, &r2, &res), H1C_EBODYSIZE);
+		h1c_client_free(c);
+	}
+	/* Zero-initialised: all defaults (size 0 is the 0.2 layout). */
+	memset(&co, 0, sizeof(co));
+	co.max_body = 10;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_EBODYSIZE);
+	h1c_client_free(c);
+	/* Parser limits through a pointer, copied. */
+	{
+		struct h1c_options po = H1C_OPTIONS_INIT(h1c_options);
+		po.max_head_size = 40;
+		memset(&co, 0, sizeof(co));
+		co.parse = &po;
+		c = h1c_client_new(&co);
+		assert_non_null(c);
+		po.max_head_size = 1 << 20; /* the client kept its copy */
+		rq.max_body = 0;
+		assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_EHEADERSIZE);
+		h1c_client_free(c);
+	}
+	origin_stop(&o);
+}
+
+/* 0 is each option's default and -1 turns it off: with every timeout off
+ * a request waiting for its head, and an idle connection, have no
+ * deadline at all; by default they do. Values below -1 are refused, and
+ * the constructor says why it failed. */
+static void test_options_off(void **state)
+{
+	struct origin o;
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct job j[2];
+	long long id;
+	int err = 1, k;
+
+	(void)state;
+	origin_start(&o, NULL);
+	for (k = 0; k < 2; k++) {
+		int ms;
+		memset(&co, 0, sizeof(co));
+		if (k) {
+			co.connect_timeout_ms = co.head_timeout_ms = co.idle_timeout_ms = -1;
+			co.keepalive_ms = -1;
+			co.min_rate = -1;
+		}
+		c = h1c_client_create(&co, &err);
+		assert_non_null(c);
+		assert_int_equal(err, 0);
+		memset(j, 0, sizeof(j));
+		id = submit(c, &o, "GET", "/delay?ms=3000", &j[0], NULL);
+		/* Until the request is written and waits for its head. */
+		for (ms = 0; ms < 10000 && log_count(&o, "/delay", NULL) == k; ms++)
+			(void)h1c_client_run(c, 1);
+		assert_int_equal(log_count(&o, "/delay", NULL), 1 + k);
+		ms = h1c_client_timeout(c);
+		print_message("%s: waiting for the head, next deadline in %d ms\n",
+		              k ? "all off" : "defaults", ms);
+		if (k)
+			assert_int_equal(ms, -1);
+		else
+			assert_true(ms > 0 && ms <= H1C_DEFAULT_HEAD_TIMEOUT_MS);
+		assert_int_equal(h1c_client_cancel(c, id), 0);
+		assert_int_equal(j[0].err, H1C_ECANCELED);
+		/* Idle. */
+		submit(c, &o, "GET", "/bytes/3", &j[1], NULL);
+		run_all(c);
+		assert_int_equal(j[1].err, 0);
+		ms = h1c_client_timeout(c);
+		if (k)
+			assert_int_equal(ms, -1);
+		else
+			assert_true(ms > 0 && ms <= H1C_DEFAULT_KEEPALIVE_MS);
+		h1c_client_free(c);
+	}
+	/* Below -1, a bad proxy, no memory: refused, and why. */
+	memset(&co, 0, sizeof(co));
+	co.head_timeout_ms = -2;
+	assert_null(h1c_client_create(&co, &err));
+	assert_int_equal(err, H1C_EINVAL);
+	memset(&co, 0, sizeof(co));
+	co.proxy = "bad host:x";
+	assert_null(h1c_client_create(&co, &err));
+	assert_int_equal(err, H1C_EINVAL);
+	memset(&co, 0, sizeof(co));
+	co.max_body = -5;
+	assert_null(h1c_client_create(&co, &err));
+	assert_int_equal(err, H1C_EINVAL);
+	failalloc_start(1);
+	memset(&co, 0, sizeof(co));
+	co.alloc = &failing_allocator;
+	assert_null(h1c_client_create(&co, &err));
+	assert_int_equal(err, H1C_ENOMEM);
+	failalloc_start(0);
+	{
+		struct h1c_request rq = H1C_OPTIONS_INIT(h1c_request);
+		c = client(1, 1, 0);
+		rq.url = "http://127.0.0.1:9/";
+		rq.timeout_ms = -2;
+		assert_int_equal(h1c_client_request(c, &rq, &cbs, NULL), H1C_EINVAL);
+		rq.timeout_ms = -1; /* none, as 0 */
+		id = h1c_client_request(c, &rq, &cbs, &j[0]);
+		assert_true(id > 0);
+		assert_int_equal(h1c_client_cancel(c, id), 0);
+		h1c_client_free(c);
+	}
+	origin_stop(&o);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2602,6 +2778,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_fresh_connection_not_replayed, stop_all),
 		cmocka_unit_test_teardown(test_descriptors_exhausted, stop_all),
 		cmocka_unit_test_teardown(test_idle_memory, stop_all),
+		cmocka_unit_test_teardown(test_options_older_size, stop_all),
+		cmocka_unit_test_teardown(test_options_off, stop_all),
 	};
 	const char *slash = strrchr(argv[0], '/');
 
