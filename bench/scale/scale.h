@@ -156,7 +156,10 @@ struct sc_cell {
 	struct sc_snap w0, w1;
 	const char *cut; /* "" or the phase that was cut short */
 	double proc_heap0; /* process heap before the client existed */
-	double heap_conn, proc_heap_conn; /* per connection, pool warm */
+	double heap_conn;      /* through the library's hooks, per connection,
+	                          once the setup's N are idle */
+	double proc_heap_conn; /* the process's, per connection, then, and
+	                          again at the end of an idle window */
 	unsigned long opened;
 	double (*allocs)(void); /* the library's own count (its hooks), or NULL */
 };
@@ -207,6 +210,10 @@ static void sc_window_end(struct sc_cell *c)
 {
 	sc_snap(&c->w1, c);
 	c->phase = SC_DRAIN;
+	/* The process's heap per connection again, now that the loop under
+	 * test watches all N (its own records per descriptor count too). */
+	if (c->scenario == SC_IDLE)
+		c->proc_heap_conn = (sc_proc_heap() - c->proc_heap0) / (double)c->n;
 }
 
 /* Requests after the setup's N. */

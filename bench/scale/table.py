@@ -82,14 +82,20 @@ def worst(label, sc, key):
 
 def heap_text(label):
     """Heap per idle connection at the largest N measured: through h1c's
-    allocator hooks for h1c, the whole process's for libcurl."""
+    allocator hooks, and the whole process's (the loop's and adapter's
+    records per descriptor included) at the end of the idle window."""
     for n in reversed(ns):
         d = cells.get((label, "idle", n))
         if not d:
             continue
-        v = d.get("heap_per_conn") if label in H1C else d.get("proc_heap_per_conn")
-        if v:
-            return "%.1f KiB (N = %s)" % (v / 1024, f"{n:,}")
+        h, p = d.get("heap_per_conn"), d.get("proc_heap_per_conn")
+        parts = []
+        if h:
+            parts.append("%.1f" % (h / 1024))
+        if p:
+            parts.append(("process " if not h else "") + "%.1f" % (p / 1024))
+        if parts:
+            return ", ".join(parts) + " KiB (N = %s)" % f"{n:,}"
     return ""
 
 
@@ -102,7 +108,7 @@ head = "| client | scenario | " + " | ".join(f"N = {n:,}" for n in ns)
 sep = "|---|---|" + "---|" * len(ns)
 print("\nCPU µs per request (user + system of the client process), in parentheses "
       "over the same row at N = 16%s:\n" % (", median of %d rounds" % rounds if rounds > 1 else ""))
-print(head + " | heap per idle conn | allocs/req: hooks, process |")
+print(head + " | heap per idle conn: hooks, process | allocs/req: hooks, process |")
 print(sep + "---|---|")
 for label, name in labels:
     for sc, scname in SCEN:
@@ -115,10 +121,6 @@ for label, name in labels:
         print(line + f" | {heap} | {allocs} |")
 
 if any(k[0] in CURL for k in cells):
-    print("\nh1c CPU per request over libcurl multi's at the same N and scenario "
-          "(the cheaper of its two loops at that N):\n")
-    print(head + " |")
-    print(sep)
     for label, name in labels:
         if label not in H1C:
             continue
@@ -128,13 +130,16 @@ if any(k[0] in CURL for k in cells):
                 h = cpu(label, sc, n)
                 c, _ = curl_best(sc, n)
                 out.append("%.2fx" % (h / c) if h and c else "")
-            print(f"| {name} | {scname} | " + " | ".join(out) + " |")
+            if any(out):
+                print(f"| {name} / libcurl | {scname} | " + " | ".join(out) + " | | |")
 
 print("\nRequests/s:\n")
 print(head + " |")
 print(sep)
 for label, name in labels:
     for sc, scname in SCEN:
+        if not any((label, sc, n) in cells for n in ns):
+            continue
         out = []
         for n in ns:
             d = cells.get((label, sc, n))
@@ -148,6 +153,8 @@ for label, name in labels:
     if label not in H1C:
         continue
     for sc, scname in SCEN:
+        if not any((label, sc, n) in cells for n in ns):
+            continue
         base = cpu(label, sc, 16)
         ratios = [(cpu(label, sc, n) / base, n) for n in ns if base and cpu(label, sc, n)]
         vs = []
