@@ -1366,24 +1366,30 @@ static int cx_settle(struct h1c_client *c, struct cx *x)
 		cx_destroy(c, x);
 		return 1;
 	}
-	if (!x->idle) {
-		struct h1c__bufs b;
-		idle_push(c, x);
-		/* Its buffers serve the next connection taken from idle; past
-		 * a few, they are freed: an idle connection keeps at most its
-		 * own record. */
-		if (h1c__conn_park(&x->conn, &b)) {
-			if (c->nbufs < SPARE_BUFS) {
-				c->bufs[c->nbufs++] = b;
-			} else {
-				h1c__free(c->al, b.in);
-				h1c__free(c->al, b.out);
-				h1c__free(c->al, b.hdr);
-			}
-		}
-	}
+	if (!x->idle)
+		idle_push(c, x); /* its buffers go when the call unwinds (settle) */
 	cx_touch(c, x);
 	return 0;
+}
+
+/* x is idle as the call unwinds: its buffers serve the next connection
+ * taken from idle, and past a few they are freed, so that an idle
+ * connection keeps at most its own record. A connection given a new
+ * request within the same call (a busy client) keeps them: no allocation
+ * per request. */
+static void cx_park(struct h1c_client *c, struct cx *x)
+{
+	struct h1c__bufs b;
+
+	if (!h1c__conn_park(&x->conn, &b))
+		return;
+	if (c->nbufs < SPARE_BUFS) {
+		c->bufs[c->nbufs++] = b;
+	} else {
+		h1c__free(c->al, b.in);
+		h1c__free(c->al, b.out);
+		h1c__free(c->al, b.hdr);
+	}
 }
 
 /* One response ended for r (NULL: a cancelled request's). Returns 1 when x
@@ -2070,6 +2076,8 @@ static void settle(struct h1c_client *c)
 		long long when = cx_deadline(c, x);
 
 		touched_unlink(c, x);
+		if (x->idle)
+			cx_park(c, x);
 		if (!when)
 			h1c__heap_del(&c->heap, &x->dl);
 		else if (!x->dl.idx || when < x->dl.at)
