@@ -46,7 +46,7 @@ LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
 
 B = build
 LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c lib/url.c \
-          lib/conn.c lib/transport.c lib/timer.c lib/client.c
+          lib/conn.c lib/transport.c lib/timer.c lib/client.c lib/fetch.c
 # The MSN gateway module is optional: WITH_MSNGW=0 leaves it out.
 WITH_MSNGW ?= 1
 ifeq ($(WITH_MSNGW),1)
@@ -79,7 +79,7 @@ SONAME = libh1c.so.$(MAJOR)
 
 all: $(B)/libh1c.a $(B)/libh1c.so $(PROGS) $(EXAMPLES) $(B)/origin $(B)/msngw-emu
 
-$(B)/obj/%.o: lib/%.c lib/internal.h include/h1c.h include/h1c_msngw.h
+$(B)/obj/%.o: lib/%.c lib/internal.h lib/manager.h include/h1c.h include/h1c_msngw.h
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -1,0 +1,196 @@
+/*
+ * manager.h - the connection manager's private state, shared by its rooms
+ * (client.c, fetch.c, and those to come: request, pool, cx, dispatch,
+ * loop). Never installed; nothing here is API.
+ */
+#ifndef H1C_MANAGER_H
+#define H1C_MANAGER_H
+
+#include "internal.h"
+
+#include <poll.h>
+
+#define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
+#define READ_MAX 65536     /* the most one read asks for */
+#define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
+#define SPARE_BUFS 8     /* buffer sets kept for connections taken from
+                            idle; an idle connection keeps none */
+
+/* Where a request is. */
+enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
+/* Where its body is. */
+enum { BODY_NONE, BODY_WAIT100, BODY_SENDING };
+/* Where a connection is. */
+enum { CX_DIAL, CX_OPEN };
+
+struct pool;
+struct cx;
+
+/* One request, from h1c_client_request() to its on_done. */
+struct rq {
+	struct rq *next, *prev;   /* the pool's wait queue */
+	struct rq *lnext, *lprev; /* every pending request */
+	struct rq *hnext;         /* the next in its bucket of the id table */
+	struct rq *cnext;         /* cancellations asked for from callbacks */
+	struct h1c__deadline dl;  /* its own timeout_ms, when it has one */
+	long long id;
+	int state;
+	struct pool *pool;
+	struct cx *cx;            /* its connection when RQ_ACTIVE */
+	/* The copy: header array, then method, target and host strings. */
+	char *mem;
+	size_t mem_cap;
+	struct h1c__req req;
+	struct h1c_header *fields;
+	/* The body, the caller's until on_done. */
+	const void *body;
+	size_t body_len;
+	long (*body_read)(void *user, void *buf, size_t len);
+	int (*body_rewind)(void *user);
+	void *body_user;
+	long long body_size;
+	long long body_sent;
+	int has_body, idempotent, replayable, head, expect;
+	unsigned replays;
+	long long deadline;       /* 0: none */
+	struct h1c_callbacks cb;
+	void *user;
+	unsigned long long start_off; /* its first byte in the connection's output */
+	int body_state;
+	int begun;                /* a head of its response arrived */
+	int final_head;
+	int discard;              /* a 417 or 408 answered: retried */
+	int retry408;             /* it was a 408 */
+	int no_expect;
+	int body_touched;         /* body_read was called */
+	int cancel;               /* cancelled from a callback; ended later */
+	unsigned flags;           /* H1C_DONE_* */
+	int end_err;              /* RQ_DONE: the code its on_done gets */
+	unsigned long long max_body; /* body bytes it accepts; 0: no limit */
+	unsigned long long body_got; /* body bytes of its response so far */
+};
+
+/* Connections and waiting requests of one key. */
+struct pool {
+	struct pool *next, *prev; /* every pool */
+	struct pool *hnext;       /* the next in its bucket of the pool table */
+	struct pool *wnext, *wprev; /* pools with requests waiting */
+	struct pool *gcnext;      /* pools that may have become unused */
+	int waiting, gc;          /* on those two lists */
+	struct cx *conns;         /* its connections */
+	struct cx *idle;          /* its idle ones, most recently used first */
+	char host[256]; /* what is connected to: the origin, or the proxy */
+	unsigned port;
+	int via_proxy;
+	const struct h1c_io *io;
+	void *io_user;            /* passed to io->open() */
+	unsigned nconns, ndial;
+	struct rq *wait_head, *wait_tail;
+	unsigned nwait;
+	long long no_pipeline_until;
+	unsigned fresh_fails;     /* new connections lost before carrying a
+	                             response, since the pool's last response */
+};
+
+/* One connection. */
+struct cx {
+	struct cx *next, *prev;   /* every connection */
+	struct cx *lnext, *lprev; /* idle ones, most recently used first */
+	struct cx *pnext, *pprev; /* its pool's connections */
+	struct cx *inext, *iprev; /* its pool's idle ones */
+	struct cx *tnext, *tprev; /* touched: deadline and interest to settle */
+	struct cx *fnext, *fprev; /* output queued by this dispatch, to write */
+	int touched, flushq;      /* on those two lists */
+	struct h1c__deadline dl;  /* when it needs attention (lazily early) */
+	struct pool *pool;
+	int state;
+	int idle;
+	struct h1c__dial dial;
+	void *io;
+	int fd;
+	struct h1c__conn conn;
+	struct rq *writing;       /* body still to send, or waiting for 100 */
+	long long wait100_until;
+	long long last_io, idle_since;
+	long long head_since;     /* the head of the FIFO waits for its head since */
+	long long rate_since;     /* the current rate window began (0: no body
+	                             is arriving) */
+	unsigned long long rate_bytes; /* bytes read in that window */
+	unsigned long long queued, written; /* bytes of output, ever */
+	int pipeline_ok;          /* a HTTP/1.1 response showed persistence */
+	size_t read_want;         /* room asked for per read: grows while reads
+	                             fill it, up to READ_MAX */
+	int write_failed;
+	int wr_wants_read;        /* the I/O layer's write waits for readability
+	                             (a TLS handshake) */
+	int rd_wants_write;       /* its read waits for writability */
+};
+
+/* What the client knows of a descriptor. */
+struct fdent {
+	struct cx *cx;
+	unsigned watched;
+	unsigned ep;              /* the events registered with the built-in
+	                             loop's epoll set */
+	void *slot;
+};
+
+struct h1c_client {
+	struct h1c_client_options o;
+	struct h1c_options parse; /* the copy of o.parse, defaults filled */
+	struct h1c_allocator al_copy;
+	const struct h1c_allocator *al;
+	const struct h1c_io *io;
+	struct h1c__url proxy;
+	int has_proxy;
+	struct pool *pools;
+	struct pool **pbuckets;   /* pools by key */
+	size_t npbuckets, npools;
+	struct pool *wpools;      /* pools with requests waiting */
+	struct pool *gcq;         /* pools that may be unused now */
+	struct rq **ibuckets;     /* pending requests by id */
+	size_t nibuckets;
+	struct rq *cancelq;
+	struct cx *touched;       /* connections whose deadline and interest
+	                             may have changed */
+	struct cx *flushq;        /* connections given requests to write */
+	struct h1c__heap heap;    /* every deadline */
+	struct h1c__bufs bufs[SPARE_BUFS]; /* buffers idle connections gave */
+	unsigned nbufs;
+	struct cx *conns;
+	unsigned nconns;
+	struct cx *idle_head, *idle_tail;
+	struct rq *live;
+	unsigned nlive, nwaiting;
+	struct rq *spare;
+	struct rq *done_head, *done_tail; /* ended, their on_done still to run */
+	long long next_id;
+	struct fdent *fds;
+	size_t fds_cap;
+	struct h1c_loop loop;
+	int has_loop, timer_reported;
+	int epfd;                /* the built-in loop's epoll set, or -1 */
+	struct pollfd *pfd;      /* run_loop's poll array ... */
+	struct h1c_watch *wv;    /* ... and the watches it is made from */
+	size_t pfd_cap;          /* entries in each */
+	unsigned ntimers;         /* armed module timers */
+	int busy;
+	int closing;
+	int free_pending;         /* h1c_client_free() called from a callback */
+	int need_dispatch;        /* requests came since the last dispatch */
+	unsigned cancels;
+	unsigned fd_cap;          /* connections that fit in the descriptors
+	                             the process has left, as last found by a
+	                             dial that had none; 0: not known */
+	struct h1c_stats st;
+};
+
+/* ---- what the rooms call in each other ---------------------------------------- */
+
+/* Runs the built-in loop until *stop is set, nothing is pending, or the
+ * time is up (deadline -1: never). Returns the requests still pending, 0
+ * when a callback freed the client (the caller must not touch it then),
+ * or a negative code when the wait failed. */
+int h1c__run(struct h1c_client *c, long long deadline, const int *stop);
+
+#endif /* H1C_MANAGER_H */
