@@ -191,413 +191,34 @@ static void flushq_unlink(struct h1c_client *c, struct cx *x)
 	x->flushq = 0;
 }
 
-/* Keeps p on the list of pools with waiting requests exactly while it has
- * some, and notes it for the end of dispatch when it may be unused. */
-static void pool_update(struct h1c_client *c, struct pool *p)
-{
-	if (p->nwait && !p->waiting) {
-		p->waiting = 1;
-		p->wprev = NULL;
-		p->wnext = c->wpools;
-		if (c->wpools)
-			c->wpools->wprev = p;
-		c->wpools = p;
-	} else if (!p->nwait && p->waiting) {
-		if (p->wprev)
-			p->wprev->wnext = p->wnext;
-		else
-			c->wpools = p->wnext;
-		if (p->wnext)
-			p->wnext->wprev = p->wprev;
-		p->wnext = p->wprev = NULL;
-		p->waiting = 0;
-	}
-	if (!p->nwait && !p->nconns && !p->gc) {
-		p->gc = 1;
-		p->gcnext = c->gcq;
-		c->gcq = p;
-	}
-}
 
-/* FNV-1a over a pool's key. */
-static size_t pool_hash(const char *host, unsigned port)
-{
-	size_t h = 2166136261u;
 
-	while (*host)
-		h = (h ^ (unsigned char)*host++) * 16777619u;
-	return (h ^ port) * 16777619u;
-}
 
-static size_t id_hash(long long id)
-{
-	return (size_t)((unsigned long long)id * 0x9e3779b97f4a7c15ull >> 16);
-}
 
-/* Grows the id table to at least one bucket per pending request. Returns
- * 0 or H1C_ENOMEM (the table is then unchanged). */
-static int ids_grow(struct h1c_client *c)
-{
-	size_t n = c->nibuckets ? c->nibuckets * 2 : 64, i;
-	struct rq **b;
 
-	if (c->nlive < c->nibuckets)
-		return 0;
-	b = h1c__malloc(c->al, n * sizeof(*b));
-	if (!b)
-		return H1C_ENOMEM;
-	memset(b, 0, n * sizeof(*b));
-	for (i = 0; i < c->nibuckets; i++) {
-		struct rq *r = c->ibuckets[i];
-		while (r) {
-			struct rq *next = r->hnext;
-			size_t k = id_hash(r->id) & (n - 1);
-			r->hnext = b[k];
-			b[k] = r;
-			r = next;
-		}
-	}
-	h1c__free(c->al, c->ibuckets);
-	c->ibuckets = b;
-	c->nibuckets = n;
-	return 0;
-}
 
-static struct rq *id_find(const struct h1c_client *c, long long id)
-{
-	struct rq *r;
 
-	if (!c->nibuckets)
-		return NULL;
-	for (r = c->ibuckets[id_hash(id) & (c->nibuckets - 1)]; r; r = r->hnext)
-		if (r->id == id)
-			return r;
-	return NULL;
-}
 
-static void id_remove(struct h1c_client *c, const struct rq *r)
-{
-	struct rq **pp = &c->ibuckets[id_hash(r->id) & (c->nibuckets - 1)];
 
-	while (*pp && *pp != r)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = r->hnext;
-}
-
-/* ---- requests ----------------------------------------------------------------- */
-
-static void wait_unlink(struct h1c_client *c, struct rq *r)
-{
-	struct pool *p = r->pool;
-
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		p->wait_head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	else
-		p->wait_tail = r->prev;
-	r->next = r->prev = NULL;
-	p->nwait--;
-	pool_update(c, p);
-}
-
-/* Puts r back at the front of its pool's queue (a replay goes first). */
-static void wait_push_front(struct h1c_client *c, struct rq *r)
-{
-	struct pool *p = r->pool;
-
-	r->state = RQ_WAITING;
-	r->cx = NULL;
-	r->prev = NULL;
-	r->next = p->wait_head;
-	if (p->wait_head)
-		p->wait_head->prev = r;
-	else
-		p->wait_tail = r;
-	p->wait_head = r;
-	p->nwait++;
-	c->nwaiting++;
-	pool_update(c, p);
-}
-
-/*
- * Ends r: unlinks it, counts it and puts it on the completion queue, whose
- * on_done calls run when the public call that got here unwinds
- * (complete()). No callback runs from here, so no caller up the stack can
- * be surprised by what a callback did. Whoever calls this must hold no
- * pointer to r afterwards.
- */
-static void rq_end(struct h1c_client *c, struct rq *r, int err)
-{
-	if (r->state == RQ_WAITING) {
-		wait_unlink(c, r);
-		c->nwaiting--;
-	}
-	id_remove(c, r);
-	if (r->deadline) {
-		h1c__heap_del(&c->heap, &r->dl);
-		h1c__heap_release(&c->heap, 1);
-	}
-	if (r->lprev)
-		r->lprev->lnext = r->lnext;
-	else
-		c->live = r->lnext;
-	if (r->lnext)
-		r->lnext->lprev = r->lprev;
-	c->nlive--;
-	if (r->cancel)
-		c->cancels--;
-	r->state = RQ_DONE;
-	r->cx = NULL;
-	r->end_err = err;
-	r->lnext = NULL;
-	r->lprev = NULL;
-	if (c->done_tail)
-		c->done_tail->lnext = r;
-	else
-		c->done_head = r;
-	c->done_tail = r;
-	if (err)
-		c->st.errors++;
-	else
-		c->st.responses++;
-}
-
-/* Runs the on_done of every request on the completion queue, in the order
- * they ended, each record going back to the spare list first (a callback
- * may queue a new request on it). Callbacks see the client busy: what they
- * cancel or free is done when the public call unwinds. */
-static void complete(struct h1c_client *c)
-{
-	c->busy++;
-	while (c->done_head) {
-		struct rq *r = c->done_head;
-		struct h1c_callbacks cb = r->cb;
-		void *user = r->user;
-		unsigned flags = r->flags;
-		int err = r->end_err;
-
-		c->done_head = r->lnext;
-		if (!c->done_head)
-			c->done_tail = NULL;
-		r->state = RQ_FREE;
-		r->lnext = c->spare;
-		c->spare = r;
-		if (cb.on_done)
-			cb.on_done(user, err, flags);
-	}
-	c->busy--;
-}
 
 /* The end of a public call: completions run, and the requests their
  * callbacks queued are given connections (once; more waits for the next
  * call, so that a callback that always queues cannot spin here). */
 static void unwind(struct h1c_client *c)
 {
-	complete(c);
+	h1c__complete(c);
 	if (c->need_dispatch && !c->busy) {
 		dispatch(c);
-		complete(c);
+		h1c__complete(c);
 	}
 }
 
-/* Appends s[0..n) at *p and moves *p past it. */
-static void append(char **p, const char *s, size_t n)
-{
-	memcpy(*p, s, n);
-	*p += n;
-}
 
-/* Writes "host[:port]" (brackets around an IPv6 literal; no port when it is
- * 80) at p, NUL-terminated, and returns its length. p has room for 270. */
-static size_t host_field(char *p, const struct h1c__url *u)
-{
-	char *start = p;
-	unsigned port = u->port;
 
-	if (u->ipv6)
-		*p++ = '[';
-	append(&p, u->host, strlen(u->host));
-	if (u->ipv6)
-		*p++ = ']';
-	if (port != H1C__DEFAULT_PORT(u->tls)) {
-		char digits[8];
-		size_t n = 0;
-		*p++ = ':';
-		do
-			digits[n++] = (char)('0' + port % 10);
-		while ((port /= 10) && n < sizeof(digits));
-		while (n)
-			*p++ = digits[--n];
-	}
-	*p = '\0';
-	return (size_t)(p - start);
-}
 
-/* Copies what the request needs beyond the call into r->mem: the field
- * views, the method, the target and the Host value. */
-static int rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request *q,
-                   const struct h1c__url *u)
-{
-	const char *method = q->method ? q->method : "GET";
-	size_t i, need, mlen = strlen(method), hsize = q->num_headers * sizeof(struct h1c_header);
-	char host[300];
-	size_t host_len;
-	char *p;
 
-	/* RFC 9112 section 3.2: absolute-form to a proxy, origin-form else;
-	 * Host with the port unless it is 80. */
-	host_len = host_field(host, u);
-	need = hsize + mlen + 1 + 7 + 2 * host_len + 1 + u->path_len + 2 + 1;
-	for (i = 0; i < q->num_headers; i++)
-		need += q->headers[i].name_len + q->headers[i].value_len;
-	if (need > r->mem_cap || !r->mem) {
-		char *m = h1c__realloc(c->al, r->mem, need);
-		if (!m)
-			return H1C_ENOMEM;
-		r->mem = m;
-		r->mem_cap = need;
-	}
-	r->fields = (struct h1c_header *)(void *)r->mem;
-	p = r->mem + hsize;
-	for (i = 0; i < q->num_headers; i++) {
-		const struct h1c_header *h = &q->headers[i];
-		r->fields[i].name = p;
-		r->fields[i].name_len = h->name_len;
-		append(&p, h->name, h->name_len);
-		r->fields[i].value = p;
-		r->fields[i].value_len = h->value_len;
-		append(&p, h->value, h->value_len);
-	}
-	memset(&r->req, 0, sizeof(r->req));
-	r->req.method = p;
-	append(&p, method, mlen + 1);
-	r->req.target = p;
-	if (c->has_proxy) {
-		append(&p, "http://", 7);
-		append(&p, host, host_len);
-	}
-	if (!u->has_path)
-		*p++ = '/'; /* a URL with no path, or only a query */
-	append(&p, u->path, u->path_len);
-	r->req.target_len = (size_t)(p - r->req.target);
-	*p++ = '\0';
-	r->req.host = p;
-	append(&p, host, host_len + 1);
-	r->req.headers = r->fields;
-	r->req.num_headers = q->num_headers;
-	r->req.user = r;
-	return 0;
-}
 
-/* Grows the pool table to a bucket per pool. Returns 0 or H1C_ENOMEM. */
-static int pools_grow(struct h1c_client *c)
-{
-	size_t n = c->npbuckets ? c->npbuckets * 2 : 16, i;
-	struct pool **b;
 
-	if (c->npools < c->npbuckets)
-		return 0;
-	b = h1c__malloc(c->al, n * sizeof(*b));
-	if (!b)
-		return H1C_ENOMEM;
-	memset(b, 0, n * sizeof(*b));
-	for (i = 0; i < c->npbuckets; i++) {
-		struct pool *p = c->pbuckets[i];
-		while (p) {
-			struct pool *next = p->hnext;
-			size_t k = pool_hash(p->host, p->port) & (n - 1);
-			p->hnext = b[k];
-			b[k] = p;
-			p = next;
-		}
-	}
-	h1c__free(c->al, c->pbuckets);
-	c->pbuckets = b;
-	c->npbuckets = n;
-	return 0;
-}
-
-/* Finds or makes the pool for a connection target reached through io. */
-static struct pool *pool_get(struct h1c_client *c, const struct h1c__url *to,
-                             const struct h1c_io *io, void *io_user)
-{
-	struct pool *p;
-	size_t k;
-
-	if (c->npbuckets) {
-		for (p = c->pbuckets[pool_hash(to->host, to->port) & (c->npbuckets - 1)]; p;
-		     p = p->hnext)
-			if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
-			    p->io_user == io_user && strcmp(p->host, to->host) == 0)
-				return p;
-	}
-	if (pools_grow(c))
-		return NULL;
-	p = h1c__malloc(c->al, sizeof(*p));
-	if (!p)
-		return NULL;
-	memset(p, 0, sizeof(*p));
-	memcpy(p->host, to->host, sizeof(p->host));
-	p->port = to->port;
-	p->via_proxy = c->has_proxy;
-	p->io = io;
-	p->io_user = io_user;
-	p->next = c->pools;
-	if (c->pools)
-		c->pools->prev = p;
-	c->pools = p;
-	k = pool_hash(p->host, p->port) & (c->npbuckets - 1);
-	p->hnext = c->pbuckets[k];
-	c->pbuckets[k] = p;
-	c->npools++;
-	pool_update(c, p); /* unused until a request waits in it */
-	return p;
-}
-
-/* Frees p, which has no connection and no request. */
-static void pool_free(struct h1c_client *c, struct pool *p)
-{
-	struct pool **pp = &c->pbuckets[pool_hash(p->host, p->port) & (c->npbuckets - 1)];
-
-	while (*pp != p)
-		pp = &(*pp)->hnext;
-	*pp = p->hnext;
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		c->pools = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	c->npools--;
-	h1c__free(c->al, p);
-}
-
-/* Returns 1 when q describes a request that can exist: a body in memory
- * or from a callback, not both; views that point somewhere; limits in
- * range. */
-static int request_valid(const struct h1c_request *q)
-{
-	size_t i;
-
-	if (q->body_read) {
-		if (q->body || q->body_len || q->body_size < -1)
-			return 0;
-	} else if ((!q->body && q->body_len) || q->body_rewind ||
-	           (q->body_size && q->body_size != (long long)q->body_len)) {
-		return 0;
-	}
-	if (q->num_headers && !q->headers)
-		return 0;
-	for (i = 0; i < q->num_headers; i++)
-		if ((!q->headers[i].name && q->headers[i].name_len) ||
-		    (!q->headers[i].value && q->headers[i].value_len))
-			return 0;
-	return q->max_body >= -1 && q->timeout_ms >= -1;
-}
 
 long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req,
                              const struct h1c_callbacks *cb, void *user)
@@ -613,7 +234,7 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 		return H1C_EINVAL;
 	/* No more of the caller's struct than its size says. */
 	h1c__opts_copy(&copy, sizeof(copy), req, sizeof(copy));
-	if (!q->url || c->closing || !request_valid(q))
+	if (!q->url || c->closing || !h1c__request_valid(q))
 		return H1C_EINVAL;
 	if (c->nwaiting >= c->o.max_queued)
 		return H1C_EQUEUEFULL;
@@ -623,7 +244,7 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 	/* https: the caller's TLS vtable, directly to the origin. */
 	if (u.tls && (!c->o.tls_io || c->has_proxy))
 		return H1C_EURL;
-	p = pool_get(c, c->has_proxy ? &c->proxy : &u, u.tls ? c->o.tls_io : c->io,
+	p = h1c__pool_get(c, c->has_proxy ? &c->proxy : &u, u.tls ? c->o.tls_io : c->io,
 	             u.tls ? c->o.tls_user : c->o.io_user);
 	if (!p)
 		return H1C_ENOMEM;
@@ -644,12 +265,12 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 		r->mem = mem;
 		r->mem_cap = cap;
 	}
-	err = rq_copy(c, r, q, &u);
+	err = h1c__rq_copy(c, r, q, &u);
 	if (!err)
 		err = h1c__req_check(&r->req);
 	/* Room in the id table, and in the deadlines for its own. */
 	if (!err)
-		err = ids_grow(c);
+		err = h1c__ids_grow(c);
 	if (!err && q->timeout_ms > 0)
 		err = h1c__heap_reserve(&c->heap, c->al, 1);
 	if (err) {
@@ -687,22 +308,9 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 	if (cb)
 		r->cb = *cb;
 	r->user = user;
-	{
-		size_t k = id_hash(r->id) & (c->nibuckets - 1);
-		r->hnext = c->ibuckets[k];
-		c->ibuckets[k] = r;
-	}
+	h1c__id_add(c, r);
 	/* Queue it, and count it among the pending. */
-	r->state = RQ_WAITING;
-	r->prev = p->wait_tail;
-	if (p->wait_tail)
-		p->wait_tail->next = r;
-	else
-		p->wait_head = r;
-	p->wait_tail = r;
-	p->nwait++;
-	c->nwaiting++;
-	pool_update(c, p);
+	h1c__pool_enqueue(c, r);
 	r->lnext = c->live;
 	if (c->live)
 		c->live->lprev = r;
@@ -721,55 +329,12 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 
 /* ---- connections ---------------------------------------------------------------- */
 
-/* Takes x off the idle lists: the client's (least recently used last) and
- * its pool's. */
-static void idle_unlink(struct h1c_client *c, struct cx *x)
-{
-	if (!x->idle)
-		return;
-	if (x->lprev)
-		x->lprev->lnext = x->lnext;
-	else
-		c->idle_head = x->lnext;
-	if (x->lnext)
-		x->lnext->lprev = x->lprev;
-	else
-		c->idle_tail = x->lprev;
-	x->lnext = x->lprev = NULL;
-	if (x->iprev)
-		x->iprev->inext = x->inext;
-	else
-		x->pool->idle = x->inext;
-	if (x->inext)
-		x->inext->iprev = x->iprev;
-	x->inext = x->iprev = NULL;
-	x->idle = 0;
-}
 
-/* Puts x at the front of both idle lists. */
-static void idle_push(struct h1c_client *c, struct cx *x)
-{
-	struct pool *p = x->pool;
-
-	x->idle = 1;
-	x->lprev = NULL;
-	x->lnext = c->idle_head;
-	if (c->idle_head)
-		c->idle_head->lprev = x;
-	else
-		c->idle_tail = x;
-	c->idle_head = x;
-	x->iprev = NULL;
-	x->inext = p->idle;
-	if (p->idle)
-		p->idle->iprev = x;
-	p->idle = x;
-}
 
 /* Closes x and frees it. Its requests must have been dealt with. */
 static void cx_destroy(struct h1c_client *c, struct cx *x)
 {
-	idle_unlink(c, x);
+	h1c__idle_unlink(c, x);
 	touched_unlink(c, x);
 	flushq_unlink(c, x);
 	h1c__heap_del(&c->heap, &x->dl);
@@ -788,7 +353,7 @@ static void cx_destroy(struct h1c_client *c, struct cx *x)
 		x->pnext->pprev = x->pprev;
 	c->nconns--;
 	x->pool->nconns--;
-	pool_update(c, x->pool);
+	h1c__pool_update(c, x->pool);
 	/* A descriptor is free again: the next dial may try. */
 	c->fd_cap = 0;
 	if (x->state == CX_DIAL) {
@@ -804,17 +369,6 @@ static void cx_destroy(struct h1c_client *c, struct cx *x)
 
 static int cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
 
-/* Ends the requests waiting in p when p has no connection left to serve
- * them (those queued by the callbacks it calls wait for the next try). */
-static void pool_fail(struct h1c_client *c, struct pool *p, int err)
-{
-	unsigned n = p->nwait;
-
-	if (p->nconns)
-		return;
-	while (n-- && p->wait_head)
-		rq_end(c, p->wait_head, err);
-}
 
 /* Starts a new connection for pool p. Returns 0 when it is connecting or
  * connected, else the error (the waiting requests have been dealt with). */
@@ -829,7 +383,7 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 		x = NULL;
 	}
 	if (!x) {
-		pool_fail(c, p, H1C_ENOMEM);
+		h1c__pool_fail(c, p, H1C_ENOMEM);
 		return H1C_ENOMEM;
 	}
 	memset(x, 0, sizeof(*x));
@@ -844,7 +398,7 @@ static int cx_open(struct h1c_client *c, struct pool *p)
 		h1c__conn_free(&x->conn);
 		h1c__free(c->al, x);
 		h1c__heap_release(&c->heap, 1);
-		pool_fail(c, p, err);
+		h1c__pool_fail(c, p, err);
 		return err;
 	}
 	x->dl.kind = H1C__DL_CX;
@@ -951,19 +505,19 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	size_t before, after;
 	int err;
 
-	wait_unlink(c, r);
+	h1c__wait_unlink(c, r);
 	c->nwaiting--;
 	r->state = RQ_ACTIVE;
 	r->cx = NULL;
 	if (r->body_touched) {
 		/* A callback body starts again from its beginning, or not at all. */
 		if (!r->body_rewind || r->body_rewind(r->body_user) != 0) {
-			rq_end(c, r, r->replays ? H1C_EUNANSWERED : H1C_ENOTSENT);
+			h1c__rq_end(c, r, r->replays ? H1C_EUNANSWERED : H1C_ENOTSENT);
 			return 0;
 		}
 		r->body_touched = 0;
 	}
-	idle_unlink(c, x);
+	h1c__idle_unlink(c, x);
 	cx_touch(c, x);
 	r->cx = x;
 	r->begun = r->final_head = r->discard = 0;
@@ -990,7 +544,7 @@ static int assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		err = h1c__conn_request(&x->conn, &r->req);
 	if (err) {
 		/* Nothing was queued: the connection is as it was. */
-		rq_end(c, r, err);
+		h1c__rq_end(c, r, err);
 		return cx_settle(c, x);
 	}
 	h1c__conn_output(&x->conn, &p, &after);
@@ -1171,14 +725,14 @@ static int cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq 
 	cx_destroy(c, x);
 	/* Re-queue in the original order, ahead of everything waiting. */
 	for (; nback > 0; nback--)
-		wait_push_front(c, back[nback - 1]);
+		h1c__wait_push_front(c, back[nback - 1]);
 	for (i = 0; i < n; i++)
-		rq_end(c, list[i], codes[i]);
+		h1c__rq_end(c, list[i], codes[i]);
 	/* A final layer error, or a server whose new connections keep dying:
 	 * what waits for the same pool would meet the same, so it ends too
 	 * rather than dial again. */
 	if (err == H1C_ETLS || fresh_out)
-		pool_fail(c, p, err == H1C_ETRUNCATED ? H1C_ENOTSENT : err);
+		h1c__pool_fail(c, p, err == H1C_ETRUNCATED ? H1C_ENOTSENT : err);
 	return 1;
 }
 
@@ -1194,7 +748,7 @@ static int cx_settle(struct h1c_client *c, struct cx *x)
 		return 1;
 	}
 	if (!x->idle)
-		idle_push(c, x); /* its buffers go when the call unwinds (settle) */
+		h1c__idle_push(c, x); /* its buffers go when the call unwinds (settle) */
 	cx_touch(c, x);
 	return 0;
 }
@@ -1245,9 +799,9 @@ static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
 				r->no_expect = 1;
 			}
 			r->flags &= ~(unsigned)H1C_DONE_PIPELINED;
-			wait_push_front(c, r);
+			h1c__wait_push_front(c, r);
 		} else {
-			rq_end(c, r, 0);
+			h1c__rq_end(c, r, 0);
 		}
 	}
 	return cx_settle(c, x);
@@ -1503,7 +1057,7 @@ static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 		c->need_dispatch = 1;
 		return;
 	}
-	pool_fail(c, p, err);
+	h1c__pool_fail(c, p, err);
 }
 
 /* Advances the dial of x (ready_fd: an attempt reported ready, or -1).
@@ -1565,7 +1119,7 @@ static int stale_close(struct h1c_client *c, struct cx *x)
 	c->st.stale_closed++;
 	cx_destroy(c, x);
 	if (out && !p->nconns) {
-		pool_fail(c, p, H1C_ENOTSENT);
+		h1c__pool_fail(c, p, H1C_ENOTSENT);
 		return 1;
 	}
 	return 0;
@@ -1668,13 +1222,7 @@ static void dispatch(struct h1c_client *c)
 	}
 	/* A pool with no connection and no request is forgotten: a client
 	 * that visits many origins keeps only those it is using. */
-	while (c->gcq) {
-		p = c->gcq;
-		c->gcq = p->gcnext;
-		p->gc = 0;
-		if (!p->nconns && !p->nwait)
-			pool_free(c, p);
-	}
+	h1c__pool_gc(c);
 	c->busy--;
 }
 
@@ -1763,8 +1311,12 @@ static void rq_abort(struct h1c_client *c, struct rq *r, int err)
 	struct cx *x = r->cx;
 	struct h1c__conn *k;
 
+	if (r->state == RQ_WAITING) {
+		h1c__wait_unlink(c, r);
+		c->nwaiting--;
+	}
 	if (r->state == RQ_WAITING || !x) {
-		rq_end(c, r, err);
+		h1c__rq_end(c, r, err);
 		return;
 	}
 	k = &x->conn;
@@ -1776,7 +1328,7 @@ static void rq_abort(struct h1c_client *c, struct rq *r, int err)
 		for (i = 1; i < k->q_n; i++)
 			if (k->q[(k->q_head + i) % H1C__MAXQ].user == r)
 				k->q[(k->q_head + i) % H1C__MAXQ].user = NULL;
-		rq_end(c, r, err);
+		h1c__rq_end(c, r, err);
 		return;
 	}
 	cx_fail(c, x, err, r);
@@ -2062,7 +1614,7 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 
 	if (!c)
 		return H1C_EINVAL;
-	r = id_find(c, id);
+	r = h1c__id_find(c, id);
 	if (!r || r->cancel)
 		return H1C_EINVAL;
 	if (c->busy) {
@@ -2182,7 +1734,7 @@ int h1c__run(struct h1c_client *c, long long deadline, const int *stop)
 	dispatch(c);
 	unwind(c);
 	for (;;) {
-		int wait, rc = 1;
+		int wait, rc;
 		long long now;
 
 		if (freed_now(c))
@@ -2203,9 +1755,11 @@ int h1c__run(struct h1c_client *c, long long deadline, const int *stop)
 		}
 #ifdef H1C__EPOLL
 		rc = wait_epoll(c, wait);
-#endif
-		if (rc == 1)
+		if (rc == 1) /* no epoll set to be had */
 			rc = wait_poll(c, wait);
+#else
+		rc = wait_poll(c, wait);
+#endif
 		if (rc < 0)
 			return rc;
 		c->busy++;
@@ -2329,7 +1883,7 @@ static void client_destroy(struct h1c_client *c)
 	 * every on_done still due runs (no request is taken meanwhile). */
 	while (c->live)
 		rq_abort(c, c->live, H1C_ECANCELED);
-	complete(c);
+	h1c__complete(c);
 	while (c->conns)
 		cx_destroy(c, c->conns);
 	/* Module timers still armed belong to sessions that outlive c

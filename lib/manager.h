@@ -193,4 +193,34 @@ struct h1c_client {
  * or a negative code when the wait failed. */
 int h1c__run(struct h1c_client *c, long long deadline, const int *stop);
 
+/* request.c: records, the id table, the completion queue. */
+/* Grows the id table to a bucket per pending request: 0 or H1C_ENOMEM. */
+int h1c__ids_grow(struct h1c_client *c);
+struct rq *h1c__id_find(const struct h1c_client *c, long long id);
+void h1c__id_add(struct h1c_client *c, struct rq *r);
+/* 1 when q describes a request that can exist. */
+int h1c__request_valid(const struct h1c_request *q);
+/* Copies what r needs beyond the call (fields, method, target, Host). */
+int h1c__rq_copy(struct h1c_client *c, struct rq *r, const struct h1c_request *q,
+                 const struct h1c__url *u);
+/* Ends r (on no pool's queue): queued for its on_done. */
+void h1c__rq_end(struct h1c_client *c, struct rq *r, int err);
+/* Runs the on_done of every ended request, in order. */
+void h1c__complete(struct h1c_client *c);
+
+/* pool.c: pools, their queues and idle lists. */
+struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
+                           const struct h1c_io *io, void *io_user);
+/* Keeps p on the list of pools with waiting requests, and notes it for
+ * h1c__pool_gc() when it may be unused. */
+void h1c__pool_update(struct h1c_client *c, struct pool *p);
+void h1c__pool_gc(struct h1c_client *c);
+void h1c__pool_enqueue(struct h1c_client *c, struct rq *r);
+void h1c__wait_unlink(struct h1c_client *c, struct rq *r);
+void h1c__wait_push_front(struct h1c_client *c, struct rq *r);
+void h1c__idle_unlink(struct h1c_client *c, struct cx *x);
+void h1c__idle_push(struct h1c_client *c, struct cx *x);
+/* Ends the requests waiting in p when p has no connection to serve them. */
+void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
+
 #endif /* H1C_MANAGER_H */

@@ -550,7 +550,7 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
                                  const struct h1c_msngw_callbacks *cb, void *user)
 {
 	struct h1c_msngw_options copy;
-	const struct h1c_msngw_options *o = opt ? &copy : NULL;
+	const struct h1c_msngw_options *o;
 	struct h1c_msngw *s;
 	struct h1c__url gw;
 	const char *server, *ip, *gws;
@@ -558,6 +558,7 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 
 	/* No more of the caller's struct than its size says. */
 	h1c__opts_copy(&copy, sizeof(copy), opt, sizeof(copy));
+	o = opt ? &copy : NULL;
 	server = o && o->server ? o->server : "NS";
 	ip = o && o->ip ? o->ip : NULL;
 	if (!c || (strcmp(server, "NS") != 0 && strcmp(server, "SB") != 0))

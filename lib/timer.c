@@ -59,7 +59,7 @@ int h1c__heap_reserve(struct h1c__heap *h, const struct h1c_allocator *al, size_
 		struct h1c__deadline **v;
 		while (cap < need)
 			cap *= 2;
-		v = h1c__realloc(al, h->v, cap * sizeof(*v));
+		v = h1c__realloc(al, h->v, cap * sizeof(struct h1c__deadline *));
 		if (!v)
 			return H1C_ENOMEM;
 		h->v = v;

@@ -1,0 +1,261 @@
+/*
+ * pool.c - pools: the connections and waiting requests of one key (host
+ * and port connected to, proxy or not, I/O vtable), found through a hash
+ * table; each pool's queue of waiting requests, its connections and its
+ * idle ones (and the client's idle list, least recently used last); the
+ * list of pools with requests waiting, and pools freed once unused. Calls
+ * request.c only (a pool that cannot be served ends its requests).
+ */
+#include "manager.h"
+
+#include <string.h>
+
+/* FNV-1a over a pool's key. */
+static size_t pool_hash(const char *host, unsigned port)
+{
+	size_t h = 2166136261u;
+
+	while (*host)
+		h = (h ^ (unsigned char)*host++) * 16777619u;
+	return (h ^ port) * 16777619u;
+}
+
+/* Grows the pool table to a bucket per pool. Returns 0 or H1C_ENOMEM. */
+static int pools_grow(struct h1c_client *c)
+{
+	size_t n = c->npbuckets ? c->npbuckets * 2 : 16, i;
+	struct pool **b;
+
+	if (c->npools < c->npbuckets)
+		return 0;
+	b = h1c__malloc(c->al, n * sizeof(struct pool *));
+	if (!b)
+		return H1C_ENOMEM;
+	memset(b, 0, n * sizeof(struct pool *));
+	for (i = 0; i < c->npbuckets; i++) {
+		struct pool *p = c->pbuckets[i];
+		while (p) {
+			struct pool *next = p->hnext;
+			size_t k = pool_hash(p->host, p->port) & (n - 1);
+			p->hnext = b[k];
+			b[k] = p;
+			p = next;
+		}
+	}
+	h1c__free(c->al, c->pbuckets);
+	c->pbuckets = b;
+	c->npbuckets = n;
+	return 0;
+}
+
+/* Finds or makes the pool for a connection target reached through io. */
+struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
+                             const struct h1c_io *io, void *io_user)
+{
+	struct pool *p;
+	size_t k;
+
+	if (c->npbuckets) {
+		for (p = c->pbuckets[pool_hash(to->host, to->port) & (c->npbuckets - 1)]; p;
+		     p = p->hnext)
+			if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
+			    p->io_user == io_user && strcmp(p->host, to->host) == 0)
+				return p;
+	}
+	if (pools_grow(c))
+		return NULL;
+	p = h1c__malloc(c->al, sizeof(*p));
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	memcpy(p->host, to->host, sizeof(p->host));
+	p->port = to->port;
+	p->via_proxy = c->has_proxy;
+	p->io = io;
+	p->io_user = io_user;
+	p->next = c->pools;
+	if (c->pools)
+		c->pools->prev = p;
+	c->pools = p;
+	k = pool_hash(p->host, p->port) & (c->npbuckets - 1);
+	p->hnext = c->pbuckets[k];
+	c->pbuckets[k] = p;
+	c->npools++;
+	h1c__pool_update(c, p); /* unused until a request waits in it */
+	return p;
+}
+
+/* Frees p, which has no connection and no request. */
+static void pool_free(struct h1c_client *c, struct pool *p)
+{
+	struct pool **pp = &c->pbuckets[pool_hash(p->host, p->port) & (c->npbuckets - 1)];
+
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		c->pools = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	c->npools--;
+	h1c__free(c->al, p);
+}
+
+/* Keeps p on the list of pools with waiting requests exactly while it has
+ * some, and notes it for the end of dispatch when it may be unused. */
+void h1c__pool_update(struct h1c_client *c, struct pool *p)
+{
+	if (p->nwait && !p->waiting) {
+		p->waiting = 1;
+		p->wprev = NULL;
+		p->wnext = c->wpools;
+		if (c->wpools)
+			c->wpools->wprev = p;
+		c->wpools = p;
+	} else if (!p->nwait && p->waiting) {
+		if (p->wprev)
+			p->wprev->wnext = p->wnext;
+		else
+			c->wpools = p->wnext;
+		if (p->wnext)
+			p->wnext->wprev = p->wprev;
+		p->wnext = p->wprev = NULL;
+		p->waiting = 0;
+	}
+	if (!p->nwait && !p->nconns && !p->gc) {
+		p->gc = 1;
+		p->gcnext = c->gcq;
+		c->gcq = p;
+	}
+}
+
+/* ---- requests ----------------------------------------------------------------- */
+
+void h1c__wait_unlink(struct h1c_client *c, struct rq *r)
+{
+	struct pool *p = r->pool;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		p->wait_head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		p->wait_tail = r->prev;
+	r->next = r->prev = NULL;
+	p->nwait--;
+	h1c__pool_update(c, p);
+}
+
+/* Puts r back at the front of its pool's queue (a replay goes first). */
+void h1c__wait_push_front(struct h1c_client *c, struct rq *r)
+{
+	struct pool *p = r->pool;
+
+	r->state = RQ_WAITING;
+	r->cx = NULL;
+	r->prev = NULL;
+	r->next = p->wait_head;
+	if (p->wait_head)
+		p->wait_head->prev = r;
+	else
+		p->wait_tail = r;
+	p->wait_head = r;
+	p->nwait++;
+	c->nwaiting++;
+	h1c__pool_update(c, p);
+}
+
+/* Takes x off the idle lists: the client's (least recently used last) and
+ * its pool's. */
+void h1c__idle_unlink(struct h1c_client *c, struct cx *x)
+{
+	if (!x->idle)
+		return;
+	if (x->lprev)
+		x->lprev->lnext = x->lnext;
+	else
+		c->idle_head = x->lnext;
+	if (x->lnext)
+		x->lnext->lprev = x->lprev;
+	else
+		c->idle_tail = x->lprev;
+	x->lnext = x->lprev = NULL;
+	if (x->iprev)
+		x->iprev->inext = x->inext;
+	else
+		x->pool->idle = x->inext;
+	if (x->inext)
+		x->inext->iprev = x->iprev;
+	x->inext = x->iprev = NULL;
+	x->idle = 0;
+}
+
+/* Puts x at the front of both idle lists. */
+void h1c__idle_push(struct h1c_client *c, struct cx *x)
+{
+	struct pool *p = x->pool;
+
+	x->idle = 1;
+	x->lprev = NULL;
+	x->lnext = c->idle_head;
+	if (c->idle_head)
+		c->idle_head->lprev = x;
+	else
+		c->idle_tail = x;
+	c->idle_head = x;
+	x->iprev = NULL;
+	x->inext = p->idle;
+	if (p->idle)
+		p->idle->iprev = x;
+	p->idle = x;
+}
+
+/* Ends the requests waiting in p when p has no connection left to serve
+ * them (those queued by the callbacks it calls wait for the next try). */
+void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err)
+{
+	unsigned n = p->nwait;
+
+	if (p->nconns)
+		return;
+	while (n-- && p->wait_head) {
+		struct rq *r = p->wait_head;
+		h1c__wait_unlink(c, r);
+		c->nwaiting--;
+		h1c__rq_end(c, r, err);
+	}
+}
+
+/* Frees the pools noted as perhaps unused that still are. */
+void h1c__pool_gc(struct h1c_client *c)
+{
+	while (c->gcq) {
+		struct pool *p = c->gcq;
+		c->gcq = p->gcnext;
+		p->gc = 0;
+		if (!p->nconns && !p->nwait)
+			pool_free(c, p);
+	}
+}
+
+/* Queues r, new, at the back of its pool's queue. */
+void h1c__pool_enqueue(struct h1c_client *c, struct rq *r)
+{
+	struct pool *p = r->pool;
+
+	r->state = RQ_WAITING;
+	r->next = NULL;
+	r->prev = p->wait_tail;
+	if (p->wait_tail)
+		p->wait_tail->next = r;
+	else
+		p->wait_head = r;
+	p->wait_tail = r;
+	p->nwait++;
+	c->nwaiting++;
+	h1c__pool_update(c, p);
+}
