@@ -154,10 +154,12 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 		c->st.errors++;
 		return (int)id;
 	}
-	/* From here on c may be gone (freed by a callback): only f and res
-	 * are used once the loop returns 0. */
+	/* A callback may have asked for the client to be freed: it is freed
+	 * here, and from then on only f and res are used. */
 	rc = h1c__run(c, -1, &f.done);
-	if (rc < 0 && !f.done) {
+	if (h1c__freed_now(c))
+		c = NULL;
+	if (rc < 0 && !f.done && c) {
 		h1c_client_cancel(c, id);
 		f.err = rc;
 	}

@@ -10,6 +10,15 @@
 
 #include <poll.h>
 
+/* The built-in loop: epoll on Linux, so an idle pooled socket costs
+ * nothing per iteration; poll(2) elsewhere, or with -DH1C_USE_POLL. */
+#if defined(__linux__) && !defined(H1C_USE_POLL)
+#define H1C__EPOLL 1
+#include <sys/epoll.h>
+#endif
+
+#define OWNER(d, type, member) ((type *)(void *)((char *)(d) - offsetof(type, member)))
+
 #define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
@@ -188,10 +197,13 @@ struct h1c_client {
 /* ---- what the rooms call in each other ---------------------------------------- */
 
 /* Runs the built-in loop until *stop is set, nothing is pending, or the
- * time is up (deadline -1: never). Returns the requests still pending, 0
- * when a callback freed the client (the caller must not touch it then),
- * or a negative code when the wait failed. */
+ * time is up (deadline -1: never). Returns the requests still pending, or
+ * a negative code when the wait failed; 0 also when a callback asked for
+ * the client to be freed, which the caller then does (h1c__freed_now()). */
 int h1c__run(struct h1c_client *c, long long deadline, const int *stop);
+/* client.c: frees c when a callback asked for it and no call into the
+ * client is under way; returns 1 when c is gone. */
+int h1c__freed_now(struct h1c_client *c);
 
 /* request.c: records, the id table, the completion queue. */
 /* Grows the id table to a bucket per pending request: 0 or H1C_ENOMEM. */
@@ -222,5 +234,43 @@ void h1c__idle_unlink(struct h1c_client *c, struct cx *x);
 void h1c__idle_push(struct h1c_client *c, struct cx *x);
 /* Ends the requests waiting in p when p has no connection to serve them. */
 void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
+
+/* The rooms above request and pool (one way: client, loop, dispatch, cx,
+ * then the interest table). */
+/* interest.c */
+int h1c__readable_now(int fd);
+struct fdent *h1c__fdent(struct h1c_client *c, int fd);
+void h1c__watch(struct h1c_client *c, int fd, unsigned events);
+void h1c__fd_forget(struct h1c_client *c, int fd);
+void h1c__dial_closing(void *arg, int fd); /* a dial attempt closes its socket */
+void h1c__cx_touch(struct h1c_client *c, struct cx *x);
+void h1c__touched_unlink(struct h1c_client *c, struct cx *x);
+void h1c__flush_later(struct h1c_client *c, struct cx *x);
+void h1c__flushq_unlink(struct h1c_client *c, struct cx *x);
+/* cx.c */
+void h1c__cx_destroy(struct h1c_client *c, struct cx *x);
+int h1c__cx_open(struct h1c_client *c, struct pool *p);
+int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x);
+int h1c__cx_flush(struct h1c_client *c, struct cx *x);
+int h1c__fresh_lost(const struct h1c_client *c, struct cx *x);
+int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
+int h1c__cx_settle(struct h1c_client *c, struct cx *x);
+void h1c__cx_park(struct h1c_client *c, struct cx *x);
+int h1c__cx_read(struct h1c_client *c, struct cx *x);
+int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
+long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x);
+void h1c__rq_abort(struct h1c_client *c, struct rq *r, int err);
+void h1c__cx_due(struct h1c_client *c, struct cx *x, long long now);
+unsigned h1c__cx_wants(const struct cx *x);
+/* dispatch.c */
+int h1c__stale_close(struct h1c_client *c, struct cx *x);
+void h1c__dispatch(struct h1c_client *c);
+void h1c__do_cancels(struct h1c_client *c);
+/* loop.c */
+int h1c__pending_work(const struct h1c_client *c);
+void h1c__expire(struct h1c_client *c, long long now);
+void h1c__sync_loop(struct h1c_client *c);
+void h1c__ready(struct h1c_client *c, int fd, unsigned events);
+void h1c__unwind(struct h1c_client *c);
 
 #endif /* H1C_MANAGER_H */
