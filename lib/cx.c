@@ -195,18 +195,18 @@ int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	/* H1C_DONE_REUSED tells of this attempt: only a request written on
 	 * a reused connection may be replayed when the connection dies. */
 	r->flags &= ~(unsigned)H1C_DONE_REUSED;
-	if (x->conn.sent) {
+	if (h1c__conn_sent(&x->conn)) {
 		r->flags |= H1C_DONE_REUSED;
 		c->st.connections_reused++;
 	}
-	if (x->conn.q_n) {
+	if (h1c__conn_in_flight(&x->conn)) {
 		r->flags |= H1C_DONE_PIPELINED;
 		c->st.pipelined++;
 	}
 	/* Buffers again, for a connection taken from idle: a spare set, so
 	 * that a steady stream of requests allocates nothing. */
 	err = h1c__conn_unpark(&x->conn, c->nbufs ? &c->bufs[c->nbufs - 1] : NULL);
-	if (!err && c->nbufs && x->conn.hdr == c->bufs[c->nbufs - 1].hdr)
+	if (!err && c->nbufs && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
 		c->nbufs--;
 	h1c__conn_output(&x->conn, &p, &before);
 	if (!err)
@@ -219,11 +219,11 @@ int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	h1c__conn_output(&x->conn, &p, &after);
 	r->start_off = x->queued;
 	x->queued += after - before;
-	if (x->conn.q_n > c->st.max_in_flight)
-		c->st.max_in_flight = x->conn.q_n;
+	if (h1c__conn_in_flight(&x->conn) > c->st.max_in_flight)
+		c->st.max_in_flight = h1c__conn_in_flight(&x->conn);
 	if (r->req.close)
-		x->conn.no_reuse = 1;
-	if (x->conn.q_n == 1)
+		h1c__conn_no_reuse(&x->conn);
+	if (h1c__conn_in_flight(&x->conn) == 1)
 		x->last_io = x->head_since = h1c__now_ms();
 	if (r->has_body) {
 		x->writing = r;
@@ -282,7 +282,7 @@ int h1c__cx_flush(struct h1c_client *c, struct cx *x)
 		/* The server may have answered and closed without reading all
 		 * (413, 401...): stop writing, read what it said. */
 		x->write_failed = 1;
-		x->conn.no_reuse = 1;
+		h1c__conn_no_reuse(&x->conn);
 		return 0;
 	}
 }
@@ -300,7 +300,7 @@ static int protocol_error(int err)
  * once, or a TLS handshake refused, would otherwise be dialled forever. */
 int h1c__fresh_lost(const struct h1c_client *c, struct cx *x)
 {
-	return !x->conn.done && ++x->pool->fresh_fails > c->o.max_replays;
+	return !h1c__conn_done(&x->conn) && ++x->pool->fresh_fails > c->o.max_replays;
 }
 
 /*
@@ -327,11 +327,11 @@ int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *c
 
 	/* Out of memory while its response came: the request at the head
 	 * ends with that (the rest go on as with any lost connection). */
-	if (err == H1C_ENOMEM && !culprit && k->q_n)
-		culprit = k->q[k->q_head].user;
-	for (i = 0; i < k->q_n; i++) {
-		struct rq *r = k->q[(k->q_head + i) % H1C__MAXQ].user;
-		int got = i == 0 && (k->got_bytes || (r && r->begun));
+	if (err == H1C_ENOMEM && !culprit && h1c__conn_in_flight(k))
+		culprit = h1c__conn_user(k, 0);
+	for (i = 0; i < h1c__conn_in_flight(k); i++) {
+		struct rq *r = h1c__conn_user(k, i);
+		int got = i == 0 && (h1c__conn_got_bytes(k) || (r && r->begun));
 		int code;
 
 		if (!r)
@@ -380,7 +380,7 @@ int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *c
 			codes[n++] = code;
 		}
 	}
-	if (k->q_n)
+	if (h1c__conn_in_flight(k))
 		c->st.connections_failed++;
 	/* Servers that break pipelines are real: stop pipelining to them. */
 	if (unanswered_pipelined && c->o.pipeline_depth > 1) {
@@ -390,7 +390,7 @@ int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *c
 		c->st.pipeline_fallbacks++;
 	}
 	x->writing = NULL;
-	k->q_n = 0;
+	h1c__conn_drop(k);
 	h1c__cx_destroy(c, x);
 	/* Re-queue in the original order, ahead of everything waiting. */
 	for (; nback > 0; nback--)
@@ -409,7 +409,7 @@ int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *c
  * gone. */
 int h1c__cx_settle(struct h1c_client *c, struct cx *x)
 {
-	if (x->conn.q_n || x->writing)
+	if (h1c__conn_in_flight(&x->conn) || x->writing)
 		return 0;
 	x->idle_since = h1c__now_ms();
 	if (!h1c__conn_reusable(&x->conn, 0, c->o.keepalive_ms)) {
@@ -446,12 +446,11 @@ void h1c__cx_park(struct h1c_client *c, struct cx *x)
  * is gone. */
 static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
 {
-	const struct h1c_reader *rd = &x->conn.rd;
-
 	/* RFC 9112 section 9.3.2 and RFC 2616 section 8.1.2.2: pipeline only
 	 * once a HTTP/1.1 response showed that the connection persists (an
 	 * HTTP/1.0 server is never sent a pipeline). */
-	if (rd->framing.keep_alive && rd->resp.version_minor >= 1)
+	if (h1c__conn_framing(&x->conn)->keep_alive &&
+	    h1c__conn_response(&x->conn)->version_minor >= 1)
 		x->pipeline_ok = 1;
 	x->pool->fresh_fails = 0;
 	if (r) {
@@ -483,12 +482,13 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 		struct h1c_event ev;
 		void *user;
 		struct rq *r;
-		const struct h1c_reader *rd = &x->conn.rd;
+		const struct h1c_response *resp = h1c__conn_response(&x->conn);
+		const struct h1c_framing *fr = h1c__conn_framing(&x->conn);
 		int err = h1c__conn_next(&x->conn, &ev, &user), stop = 0;
 
 		r = user;
 		if (err) {
-			if (!x->conn.q_n) {
+			if (!h1c__conn_in_flight(&x->conn)) {
 				/* Bytes nobody asked for (a stray 408): not reusable. */
 				h1c__cx_destroy(c, x);
 				return 1;
@@ -500,7 +500,7 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				 * behind): RFC 9112 section 9.6, it processed none
 				 * of the requests behind, which are lost with the
 				 * connection as if it had closed. */
-				x->conn.got_bytes = 0;
+				h1c__conn_clear_got(&x->conn);
 				return h1c__cx_fail(c, x, H1C_ETRUNCATED, NULL);
 			}
 			return h1c__cx_fail(c, x, err, NULL);
@@ -512,10 +512,10 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 			if (!r)
 				break;
 			r->begun = 1;
-			if (rd->framing.flags & H1C_FRAMING_INTERIM) {
-				if (rd->resp.status == 100 && r->body_state == BODY_WAIT100)
+			if (h1c__conn_interim(&x->conn)) {
+				if (resp->status == 100 && r->body_state == BODY_WAIT100)
 					r->body_state = BODY_SENDING;
-				if (r->cb.on_interim && r->cb.on_interim(r->user, &rd->resp))
+				if (r->cb.on_interim && r->cb.on_interim(r->user, resp))
 					stop = 1;
 				break;
 			}
@@ -528,13 +528,13 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				 * connection cannot carry another request. */
 				x->writing = NULL;
 				r->body_state = BODY_NONE;
-				x->conn.no_reuse = 1;
+				h1c__conn_no_reuse(&x->conn);
 			}
-			if (r->expect && !r->no_expect && rd->resp.status == 417) {
+			if (r->expect && !r->no_expect && resp->status == 417) {
 				r->discard = 1;
 				break;
 			}
-			if (rd->resp.status == 408 && r->replayable &&
+			if (resp->status == 408 && r->replayable &&
 			    !(c->o.flags & H1C_CLIENT_NO_REPLAY) && r->replays < c->o.max_replays) {
 				/* RFC 9110 section 15.5.9: the server gave up
 				 * waiting for a request (typically its idle
@@ -547,10 +547,10 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 			/* A length over the limit ends it before any of the
 			 * body is read. */
 			r->body_got = 0;
-			if (r->max_body && rd->framing.kind == H1C_FRAMING_LENGTH &&
-			    rd->framing.content_length > r->max_body)
+			if (r->max_body && fr->kind == H1C_FRAMING_LENGTH &&
+			    fr->content_length > r->max_body)
 				return h1c__cx_fail(c, x, H1C_EBODYSIZE, r);
-			if (r->cb.on_head && r->cb.on_head(r->user, &rd->resp))
+			if (r->cb.on_head && r->cb.on_head(r->user, resp))
 				stop = 1;
 			break;
 		case H1C_EV_DATA:
@@ -567,7 +567,7 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				stop = 1;
 			break;
 		case H1C_EV_DONE:
-			if (rd->framing.flags & H1C_FRAMING_INTERIM)
+			if (h1c__conn_interim(&x->conn))
 				break;
 			x->last_io = x->head_since = h1c__now_ms();
 			x->rate_since = 0;
@@ -589,7 +589,7 @@ static int cx_eof(struct h1c_client *c, struct cx *x)
 	void *user;
 	int err;
 
-	if (!x->conn.q_n) {
+	if (!h1c__conn_in_flight(&x->conn)) {
 		h1c__cx_destroy(c, x);
 		return 1;
 	}
@@ -598,7 +598,7 @@ static int cx_eof(struct h1c_client *c, struct cx *x)
 		/* A close-delimited body ended. */
 		if (response_end(c, x, user))
 			return 1;
-		if (!x->conn.q_n) {
+		if (!h1c__conn_in_flight(&x->conn)) {
 			h1c__cx_destroy(c, x);
 			return 1;
 		}
@@ -618,7 +618,7 @@ static void ack_now(const struct cx *x)
 #ifdef TCP_QUICKACK
 	int one = 1;
 
-	if (x->conn.q_n)
+	if (h1c__conn_in_flight(&x->conn))
 		(void)setsockopt(x->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 #else
 	(void)x;
@@ -719,7 +719,7 @@ static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 	if (err == H1C_ENOFD && c->nconns) {
 		/* The least recently used idle connection, unless it is one
 		 * just made for another waiting request. */
-		if (c->idle_tail && c->idle_tail->conn.sent)
+		if (c->idle_tail && h1c__conn_sent(&c->idle_tail->conn))
 			h1c__cx_destroy(c, c->idle_tail);
 		else
 			c->fd_cap = c->nconns;
@@ -767,8 +767,8 @@ long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x)
 		return h1c__dial_deadline(&x->dial);
 	if (x->idle) {
 		long long when = ms_after(x->idle_since, c->o.keepalive_ms);
-		if (x->conn.ka_timeout >= 0) {
-			long long hint = x->conn.ka_timeout * 1000;
+		if (h1c__conn_ka_timeout(&x->conn) >= 0) {
+			long long hint = h1c__conn_ka_timeout(&x->conn) * 1000;
 			hint -= hint / 2 < 1000 ? hint / 2 : 1000;
 			when = earliest(when, x->idle_since + hint);
 		}
@@ -778,10 +778,10 @@ long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x)
 		return x->wait100_until;
 	if (x->writing)
 		return ms_after(x->last_io, c->o.idle_timeout_ms);
-	if (x->conn.q_n) {
+	if (h1c__conn_in_flight(&x->conn)) {
 		/* From the request sent to its response's head, the head
 		 * timeout; then the longest silence between bytes. */
-		const struct rq *head = x->conn.q[x->conn.q_head].user;
+		const struct rq *head = h1c__conn_user(&x->conn, 0);
 		long long when;
 		if (head && !head->final_head && c->o.head_timeout_ms >= 0)
 			return x->head_since + c->o.head_timeout_ms;
@@ -811,11 +811,11 @@ void h1c__rq_abort(struct h1c_client *c, struct rq *r, int err)
 	h1c__cx_touch(c, x);
 	/* Behind the head and fully written: its response is read and
 	 * dropped, and the connection carries on. */
-	if (x->writing != r && k->q[k->q_head].user != r) {
+	if (x->writing != r && h1c__conn_user(k, 0) != r) {
 		unsigned i;
-		for (i = 1; i < k->q_n; i++)
-			if (k->q[(k->q_head + i) % H1C__MAXQ].user == r)
-				k->q[(k->q_head + i) % H1C__MAXQ].user = NULL;
+		for (i = 1; i < h1c__conn_in_flight(k); i++)
+			if (h1c__conn_user(k, i) == r)
+				h1c__conn_forget(k, i);
 		h1c__rq_end(c, r, err);
 		return;
 	}
@@ -836,18 +836,18 @@ void h1c__cx_due(struct h1c_client *c, struct cx *x, long long now)
 		x->writing->body_state = BODY_SENDING;
 		x->last_io = now;
 		h1c__cx_flush(c, x);
-	} else if (x->conn.q_n && x->rate_since && c->o.min_rate > 0 &&
+	} else if (h1c__conn_in_flight(&x->conn) && x->rate_since && c->o.min_rate > 0 &&
 	           (c->o.idle_timeout_ms < 0 || now < x->last_io + c->o.idle_timeout_ms)) {
 		/* A rate window ended: enough bytes start the next one. */
 		if (x->rate_bytes * 1000 <
 		    (unsigned long long)c->o.min_rate * (unsigned long long)c->o.rate_window_ms) {
-			h1c__cx_fail(c, x, H1C_ESLOW, x->conn.q[x->conn.q_head].user);
+			h1c__cx_fail(c, x, H1C_ESLOW, h1c__conn_user(&x->conn, 0));
 		} else {
 			x->rate_since = now;
 			x->rate_bytes = 0;
 		}
 	} else {
-		h1c__cx_fail(c, x, H1C_ETIMEDOUT, x->conn.q[x->conn.q_head].user);
+		h1c__cx_fail(c, x, H1C_ETIMEDOUT, h1c__conn_user(&x->conn, 0));
 	}
 }
 

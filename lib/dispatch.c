@@ -26,7 +26,7 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 	const struct rq *tail;
 
 	if (x->state != CX_OPEN || x->write_failed || !x->pipeline_ok || x->writing ||
-	    k->q_n == 0 || k->q_n >= c->o.pipeline_depth || !h1c__conn_may_send(k))
+	    h1c__conn_in_flight(k) == 0 || h1c__conn_in_flight(k) >= c->o.pipeline_depth || !h1c__conn_may_send(k))
 		return 0;
 	if (!r->idempotent || now < x->pool->no_pipeline_until)
 		return 0;
@@ -35,7 +35,7 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 	 * next response behind our delayed ACK every round. Requests still
 	 * go out several to a write, since dispatch runs once all the bytes
 	 * of a read are handled. */
-	tail = k->q[(k->q_head + k->q_n - 1) % H1C__MAXQ].user;
+	tail = h1c__conn_user(k, h1c__conn_in_flight(k) - 1);
 	if (!tail)
 		return 1; /* cancelled; its response is still read and dropped */
 	/* RFC 9112 section 9.3.2: nothing behind a non-idempotent request
@@ -108,7 +108,8 @@ static struct cx *pick_pipeline(struct h1c_client *c, const struct pool *p, cons
 
 	/* At most max_per_origin of them. */
 	for (x = p->conns; x; x = x->pnext)
-		if (can_pipeline(c, x, r, now) && (!best || x->conn.q_n < best->conn.q_n))
+		if (can_pipeline(c, x, r, now) &&
+		    (!best || h1c__conn_in_flight(&x->conn) < h1c__conn_in_flight(&best->conn)))
 			best = x;
 	return best;
 }

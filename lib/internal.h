@@ -274,6 +274,82 @@ void h1c__conn_filled(struct h1c__conn *c, size_t n);
 int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user);
 /* The server closed: the last event, or H1C_ETRUNCATED. */
 int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user);
+/* What the manager may know of a connection, without reaching into it. */
+/* Requests in flight (written, or queued to be, and not yet answered). */
+static inline unsigned h1c__conn_in_flight(const struct h1c__conn *c)
+{
+	return c->q_n;
+}
+/* The user pointer of the i-th request in flight (0: the one whose
+ * response comes next), NULL when it was forgotten. */
+static inline void *h1c__conn_user(const struct h1c__conn *c, unsigned i)
+{
+	return c->q[(c->q_head + i) % H1C__MAXQ].user;
+}
+/* Forgets the user pointer of the i-th request in flight (a request
+ * cancelled behind the head: its response is still read, then dropped). */
+static inline void h1c__conn_forget(struct h1c__conn *c, unsigned i)
+{
+	c->q[(c->q_head + i) % H1C__MAXQ].user = NULL;
+}
+/* The connection will carry no other request (Connection: close sent, a
+ * body not sent whose length was announced, a failed write). */
+static inline void h1c__conn_no_reuse(struct h1c__conn *c)
+{
+	c->no_reuse = 1;
+}
+/* The connection is lost: nothing is in flight any more (the manager has
+ * dealt with every request). */
+static inline void h1c__conn_drop(struct h1c__conn *c)
+{
+	c->q_n = 0;
+}
+/* Requests written on it, final responses read, ever. */
+static inline unsigned long h1c__conn_sent(const struct h1c__conn *c)
+{
+	return c->sent;
+}
+static inline unsigned long h1c__conn_done(const struct h1c__conn *c)
+{
+	return c->done;
+}
+/* 1 when bytes of the response at the head have arrived; clear it for
+ * bytes that belong to no response. */
+static inline int h1c__conn_got_bytes(const struct h1c__conn *c)
+{
+	return c->got_bytes;
+}
+static inline void h1c__conn_clear_got(struct h1c__conn *c)
+{
+	c->got_bytes = 0;
+}
+/* The server's Keep-Alive timeout hint in seconds, or -1. */
+static inline long h1c__conn_ka_timeout(const struct h1c__conn *c)
+{
+	return c->ka_timeout;
+}
+/* The head and the framing of the response being read, valid after an
+ * H1C_EV_HEAD event until the next head; interim: a 1xx other than 101,
+ * after which a final response follows. */
+static inline const struct h1c_response *h1c__conn_response(const struct h1c__conn *c)
+{
+	return &c->rd.resp;
+}
+static inline const struct h1c_framing *h1c__conn_framing(const struct h1c__conn *c)
+{
+	return &c->rd.framing;
+}
+static inline int h1c__conn_interim(const struct h1c__conn *c)
+{
+	return (c->rd.framing.flags & H1C_FRAMING_INTERIM) != 0;
+}
+/* 1 when the connection holds hdr as its header-view array (it took that
+ * spare set of buffers). */
+static inline int h1c__conn_has_hdr(const struct h1c__conn *c, const struct h1c_header *hdr)
+{
+	return c->hdr == hdr;
+}
+
 /* Returns 1 when the connection may take one more request now: it is fit
  * for reuse and the server's Keep-Alive max allows one more. */
 int h1c__conn_may_send(const struct h1c__conn *c);
