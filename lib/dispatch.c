@@ -26,7 +26,8 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 	const struct rq *tail;
 
 	if (x->state != CX_OPEN || x->write_failed || !x->pipeline_ok || x->writing ||
-	    h1c__conn_in_flight(k) == 0 || h1c__conn_in_flight(k) >= c->o.pipeline_depth || !h1c__conn_may_send(k))
+	    h1c__conn_in_flight(k) == 0 || h1c__conn_in_flight(k) >= c->o.pipeline_depth ||
+	    !h1c__conn_may_send(k))
 		return 0;
 	if (!r->idempotent || now < x->pool->no_pipeline_until)
 		return 0;
