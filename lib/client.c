@@ -161,12 +161,14 @@ size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w, size_
 	return n;
 }
 
-int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
+/* An outside loop's call: what is ready (fd < 0: nothing but the clock),
+ * then what is due, then dispatch and the completions; the client is
+ * freed here when a callback asked for it. Returns the pending work. */
+static int step(struct h1c_client *c, int fd, unsigned events)
 {
-	if (!c)
-		return H1C_EINVAL;
 	c->busy++;
-	h1c__ready(c, fd, events);
+	if (fd >= 0)
+		h1c__ready(c, fd, events);
 	h1c__expire(c, h1c__now_ms());
 	c->busy--;
 	h1c__dispatch(c);
@@ -177,19 +179,14 @@ int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 	return h1c__pending_work(c);
 }
 
+int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
+{
+	return c ? step(c, fd, events) : H1C_EINVAL;
+}
+
 int h1c_client_on_timeout(struct h1c_client *c)
 {
-	if (!c)
-		return H1C_EINVAL;
-	c->busy++;
-	h1c__expire(c, h1c__now_ms());
-	c->busy--;
-	h1c__dispatch(c);
-	h1c__unwind(c);
-	if (h1c__freed_now(c))
-		return 0;
-	h1c__sync_loop(c);
-	return h1c__pending_work(c);
+	return c ? step(c, -1, 0) : H1C_EINVAL;
 }
 
 void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
