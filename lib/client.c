@@ -244,8 +244,6 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 	return 0;
 }
 
-#ifdef H1C__EPOLL
-#endif
 
 int h1c_client_run(struct h1c_client *c, int timeout_ms)
 {

@@ -202,6 +202,7 @@ static int wait_poll(struct h1c_client *c, int wait)
 	return 0;
 }
 
+#ifdef H1C__EPOLL
 /* The same with epoll: the set is kept up to date by h1c__watch(), so a wait
  * costs what is ready, not what is watched. Returns 0, an error, or 1
  * when no epoll set can be had (poll(2) then serves). */
@@ -244,6 +245,7 @@ static int wait_epoll(struct h1c_client *c, int wait)
 	c->busy--;
 	return 0;
 }
+#endif
 
 /* (manager.h) */
 int h1c__run(struct h1c_client *c, long long deadline, const int *stop)
