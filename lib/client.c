@@ -164,6 +164,19 @@ size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w, size_
 /* An outside loop's call: what is ready (fd < 0: nothing but the clock),
  * then what is due, then dispatch and the completions; the client is
  * freed here when a callback asked for it. Returns the pending work. */
+/* The end of every public call that did work: dispatch, completions,
+ * the client freed when a callback asked for it, then deadlines and the
+ * outside loop brought up to date. Returns 1 when c is gone. */
+static int finish(struct h1c_client *c)
+{
+	h1c__dispatch(c);
+	h1c__unwind(c);
+	if (h1c__freed_now(c))
+		return 1;
+	h1c__sync_loop(c);
+	return 0;
+}
+
 static int step(struct h1c_client *c, int fd, unsigned events)
 {
 	c->busy++;
@@ -171,12 +184,7 @@ static int step(struct h1c_client *c, int fd, unsigned events)
 		h1c__ready(c, fd, events);
 	h1c__expire(c, h1c__now_ms());
 	c->busy--;
-	h1c__dispatch(c);
-	h1c__unwind(c);
-	if (h1c__freed_now(c))
-		return 0;
-	h1c__sync_loop(c);
-	return h1c__pending_work(c);
+	return finish(c) ? 0 : h1c__pending_work(c);
 }
 
 int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
@@ -236,14 +244,9 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 	c->busy++;
 	h1c__rq_abort(c, r, H1C_ECANCELED);
 	c->busy--;
-	h1c__dispatch(c);
-	h1c__unwind(c);
-	if (h1c__freed_now(c))
-		return 0;
-	h1c__sync_loop(c);
+	(void)finish(c);
 	return 0;
 }
-
 
 int h1c_client_run(struct h1c_client *c, int timeout_ms)
 {
