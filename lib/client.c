@@ -139,17 +139,13 @@ const struct h1c_allocator *h1c__client_allocator(const struct h1c_client *c)
 size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w, size_t max)
 {
 	const struct cx *x;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	if (!c)
 		return 0;
 	for (x = c->conns; x; x = x->next) {
 		if (x->state == CX_DIAL) {
-			for (i = 0; i < x->dial.live; i++, n++)
-				if (n < max) {
-					w[n].fd = x->dial.fds[i];
-					w[n].events = H1C_WRITE;
-				}
+			n += h1c__dial_watches(x, n < max ? w + n : NULL, n < max ? max - n : 0);
 			continue;
 		}
 		if (n < max) {

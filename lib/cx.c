@@ -1,6 +1,5 @@
 /*
- * cx.c - one live connection: its dial stages (resolve, then the address
- * race of transport.c; the I/O layer opened on the socket), the request
+ * cx.c - one live connection: its dial (the stages of dial.c), the request
  * put on it, its body pump and 100-continue, its reads and the events of
  * its response, keep-alive or close once idle, its deadline, and what
  * becomes of its requests when it is lost (replay or an error, exactly
@@ -57,23 +56,20 @@ void h1c__cx_destroy(struct h1c_client *c, struct cx *x)
 	h1c__pool_update(c, x->pool);
 	/* A descriptor is free again: the next dial may try. */
 	c->fd_cap = 0;
-	if (x->state == CX_DIAL) {
+	if (x->state == CX_DIAL)
 		x->pool->ndial--;
-		h1c__dial_free(&x->dial);
-	} else {
-		h1c__fd_forget(c, x->fd);
-		x->pool->io->close(x->io);
-	}
+	/* A dial lets go of what its stage holds; an open connection of its
+	 * layer and socket. */
+	h1c__dial_stop(c, x);
 	h1c__conn_free(&x->conn);
 	h1c__free(c->al, x);
 }
 
-/* Starts a new connection for pool p. Returns 0 when it is connecting or
+/* Starts a new connection for pool p. Returns 0 when it is dialling or
  * connected, else the error (the waiting requests have been dealt with). */
 int h1c__cx_open(struct h1c_client *c, struct pool *p)
 {
 	struct cx *x = h1c__malloc(c->al, sizeof(*x));
-	long long now = h1c__now_ms();
 	int err;
 
 	if (x && h1c__heap_reserve(&c->heap, c->al, 1)) {
@@ -86,12 +82,10 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 	}
 	memset(x, 0, sizeof(*x));
 	x->pool = p;
-	x->fd = -1;
 	x->state = CX_DIAL;
 	x->read_want = READ_CHUNK;
+	h1c__dial_begin(c, x);
 	err = h1c__conn_init(&x->conn, &c->parse, p->via_proxy, c->al);
-	if (!err)
-		err = h1c__dial_start(&x->dial, p->host, p->port, now, c->o.connect_timeout_ms);
 	if (err) {
 		h1c__conn_free(&x->conn);
 		h1c__free(c->al, x);
@@ -100,8 +94,6 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 		return err;
 	}
 	x->dl.kind = H1C__DL_CX;
-	x->dial.on_close = h1c__dial_closing;
-	x->dial.arg = c;
 	x->next = c->conns;
 	if (c->conns)
 		c->conns->prev = x;
@@ -114,7 +106,7 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 	p->nconns++;
 	p->ndial++;
 	h1c__cx_touch(c, x);
-	/* The first attempt starts now; on loopback it may even end now. */
+	/* The first stages run now; on loopback the dial may even end now. */
 	return h1c__cx_dial(c, x, -1);
 }
 
@@ -668,54 +660,26 @@ int h1c__cx_read(struct h1c_client *c, struct cx *x)
 	return 0;
 }
 
-/* The dial of x connected with socket fd: wrap it and make x ready (idle
- * until dispatch gives it a request). Returns 0 or an error. */
-static int cx_connected(struct h1c_client *c, struct cx *x, int fd)
+/* The last stage of the dial of x is done: x is open, and idle until
+ * dispatch gives it a request. */
+static void cx_ready(struct h1c_client *c, struct cx *x)
 {
-	struct fdent *f = h1c__fdent(c, fd);
-	int err = 0;
-	const struct h1c_io *v = x->pool->io;
-	void *io;
-
-	io = f ? v->open(x->pool->io_user, fd, x->pool->host, &err) : NULL;
-
-	if (!io) {
-		h1c__fd_forget(c, fd);
-		close(fd);
-		return err ? err : H1C_ENOMEM;
-	}
-	/* The connection is watched by the layer's descriptor: the dial's
-	 * registration goes on under the same number (its events change at
-	 * settle), or ends when the layer moved the socket. */
-	if (v->fd(io) != fd)
-		h1c__fd_forget(c, fd);
-	f = h1c__fdent(c, v->fd(io));
-	if (!f) {
-		h1c__fd_forget(c, v->fd(io));
-		v->close(io);
-		return H1C_ENOMEM;
-	}
 	x->pool->ndial--;
 	c->st.connections_opened++; /* only connections that came to be */
 	x->state = CX_OPEN;
-	x->io = io;
-	x->fd = v->fd(io);
-	f->cx = x;
 	x->last_io = h1c__now_ms();
 	h1c__cx_settle(c, x);
-	return 0;
 }
 
-/* Frees x, whose dial failed with err (its attempts are closed already).
- * Out of descriptors (H1C_ENOFD), the waiting requests wait for one of the
- * client's own: an idle connection is closed to make room, or the client's
- * other connections bound its dials until one of them closes; only a
- * client that holds none ends them. */
+/* Frees x, whose dial failed with err. Out of descriptors (H1C_ENOFD), the
+ * waiting requests wait for one of the client's own: an idle connection is
+ * closed to make room, or the client's other connections bound its dials
+ * until one of them closes; only a client that holds none ends them. */
 static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 {
 	struct pool *p = x->pool;
 
-	h1c__cx_destroy(c, x); /* still CX_DIAL; freeing a finished dial is a no-op */
+	h1c__cx_destroy(c, x); /* still CX_DIAL: its stage lets go */
 	if (err == H1C_ENOFD && c->nconns) {
 		/* The least recently used idle connection, unless it is one
 		 * just made for another waiting request. */
@@ -729,42 +693,29 @@ static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 	h1c__pool_fail(c, p, err);
 }
 
-/* Advances the dial of x (ready_fd: an attempt reported ready, or -1).
- * Returns 0 while it connects or once connected, else the error (x is
- * gone). */
+/* Advances the dial of x (ready_fd: a descriptor of its stage reported
+ * ready, or -1). Returns 0 while it goes on or once x is open, else the
+ * error (x is gone). */
 int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
 {
-	int fd = -1, err = h1c__dial_step(&x->dial, h1c__now_ms(), ready_fd, &fd);
+	int err = h1c__dial_advance(c, x, ready_fd);
 
 	h1c__cx_touch(c, x);
-	if (err == H1C_EWANTWRITE) {
-		/* The live attempts' descriptors lead back to x (the dial's
-		 * on_close hook forgets each as it closes). */
-		size_t i;
-		for (i = 0; i < x->dial.live; i++) {
-			struct fdent *f = h1c__fdent(c, x->dial.fds[i]);
-			if (!f) {
-				/* Unwatched, it would hang until the connect
-				 * timeout. */
-				dial_failed(c, x, H1C_ENOMEM);
-				return H1C_ENOMEM;
-			}
-			f->cx = x;
-		}
+	if (err == H1C_EWANTREAD || err == H1C_EWANTWRITE)
 		return 0;
-	}
-	if (err == 0)
-		err = cx_connected(c, x, fd);
-	if (err)
+	if (err) {
 		dial_failed(c, x, err);
-	return err;
+		return err;
+	}
+	cx_ready(c, x);
+	return 0;
 }
 
 /* The time at which x needs attention, or 0. */
 long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x)
 {
 	if (x->state == CX_DIAL)
-		return h1c__dial_deadline(&x->dial);
+		return h1c__dial_when(x);
 	if (x->idle) {
 		long long when = ms_after(x->idle_since, c->o.keepalive_ms);
 		if (h1c__conn_ka_timeout(&x->conn) >= 0) {
@@ -857,8 +808,6 @@ unsigned h1c__cx_wants(const struct cx *x)
 	const char *p;
 	size_t n;
 
-	if (x->state == CX_DIAL)
-		return H1C_WRITE;
 	h1c__conn_output(&x->conn, &p, &n);
 	return H1C_READ |
 	       ((n && !x->write_failed && !x->wr_wants_read) || x->rd_wants_write ? H1C_WRITE : 0);

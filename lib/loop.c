@@ -92,9 +92,10 @@ static void settle(struct h1c_client *c)
 		else if (!x->dl.idx || when < x->dl.at)
 			h1c__heap_set(&c->heap, &x->dl, when);
 		if (x->state == CX_DIAL) {
-			size_t i;
-			for (i = 0; i < x->dial.live; i++)
-				h1c__watch(c, x->dial.fds[i], H1C_WRITE);
+			struct h1c_watch w[H1C__DIAL_MAX];
+			size_t i, n = h1c__dial_watches(x, w, H1C__DIAL_MAX);
+			for (i = 0; i < n && i < H1C__DIAL_MAX; i++)
+				h1c__watch(c, w[i].fd, w[i].events);
 		} else {
 			h1c__watch(c, x->fd, h1c__cx_wants(x));
 		}

@@ -34,6 +34,7 @@ enum { CX_DIAL, CX_OPEN };
 
 struct pool;
 struct cx;
+struct h1c__stage; /* dial.c */
 
 /* One request, from h1c_client_request() to its on_done. */
 struct rq {
@@ -114,9 +115,13 @@ struct cx {
 	struct pool *pool;
 	int state;
 	int idle;
-	struct h1c__dial dial;
-	void *io;
-	int fd;
+	/* Its dial (CX_DIAL): the stages it passes, the one it is at. */
+	const struct h1c__stage *const *plan;
+	unsigned stage;
+	long long dial_since;
+	struct h1c__dial dial;    /* the connect stage's address race */
+	void *io;                 /* the I/O layer's context, once opened */
+	int fd;                   /* its socket (or the layer's), once connected */
 	struct h1c__conn conn;
 	struct rq *writing;       /* body still to send, or waiting for 100 */
 	long long wait100_until;
@@ -247,6 +252,19 @@ void h1c__cx_touch(struct h1c_client *c, struct cx *x);
 void h1c__touched_unlink(struct h1c_client *c, struct cx *x);
 void h1c__flush_later(struct h1c_client *c, struct cx *x);
 void h1c__flushq_unlink(struct h1c_client *c, struct cx *x);
+/* dial.c: a connection's stages from nothing to ready. */
+/* Starts x at its pool's first stage. */
+void h1c__dial_begin(struct h1c_client *c, struct cx *x);
+/* Runs the stages of x from where it is (fd: a descriptor of its stage is
+ * ready, or -1). Returns 0 once the last is done (x->io and x->fd are the
+ * open connection), H1C_EWANTREAD / H1C_EWANTWRITE while a stage waits
+ * (for h1c__dial_watches() or h1c__dial_when()), else the error. */
+int h1c__dial_advance(struct h1c_client *c, struct cx *x, int fd);
+long long h1c__dial_when(const struct cx *x);
+size_t h1c__dial_watches(const struct cx *x, struct h1c_watch *w, size_t max);
+const char *h1c__dial_stage(const struct cx *x); /* its name, or "ready" */
+/* Ends the dial of x where it is: what its stage holds, its socket. */
+void h1c__dial_stop(struct h1c_client *c, struct cx *x);
 /* cx.c */
 void h1c__cx_destroy(struct h1c_client *c, struct cx *x);
 int h1c__cx_open(struct h1c_client *c, struct pool *p);
