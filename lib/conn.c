@@ -387,13 +387,33 @@ int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user)
 	}
 	method = c->q[c->q_head].method;
 	*user = c->q[c->q_head].user;
-	n = h1c_reader_feed(&c->rd, input(c), c->in_len - c->in_off, method, ev);
-	if (n < 0) {
-		c->no_reuse = 1;
-		return n;
+	for (;;) {
+		n = h1c_reader_feed(&c->rd, input(c), c->in_len - c->in_off, method, ev);
+		if (n == H1C_EEXTRADATA) {
+			/* The last response ended the connection's use
+			 * (Connection: close) and the server went on talking
+			 * (Node answers 503 to what was pipelined behind). RFC
+			 * 9112 section 9.6: it processed none of the requests
+			 * behind, which are lost as if it had closed. */
+			c->no_reuse = 1;
+			c->got_bytes = 0;
+			return H1C_ETRUNCATED;
+		}
+		if (n < 0) {
+			c->no_reuse = 1;
+			return n;
+		}
+		c->in_off += (size_t)n;
+		if (!(c->rd.framing.flags & H1C_FRAMING_INTERIM))
+			break;
+		/* An interim response: its head says so, its end is no event
+		 * (the final response follows). */
+		if (ev->type == H1C_EV_HEAD)
+			ev->type = (enum h1c_event_type)H1C__EV_INTERIM;
+		if (ev->type != H1C_EV_DONE)
+			return 0;
 	}
-	c->in_off += (size_t)n;
-	if (ev->type == H1C_EV_DONE && !(c->rd.framing.flags & H1C_FRAMING_INTERIM)) {
+	if (ev->type == H1C_EV_DONE) {
 		if (c->rd.framing.flags & H1C_FRAMING_SWITCHED)
 			c->no_reuse = 1;
 		response_done(c);

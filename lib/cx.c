@@ -485,32 +485,24 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				h1c__cx_destroy(c, x);
 				return 1;
 			}
-			if (err == H1C_EEXTRADATA) {
-				/* The last response ended the connection's use
-				 * (Connection: close) and the server went on
-				 * talking (Node answers 503 to what was pipelined
-				 * behind): RFC 9112 section 9.6, it processed none
-				 * of the requests behind, which are lost with the
-				 * connection as if it had closed. */
-				h1c__conn_clear_got(&x->conn);
-				return h1c__cx_fail(c, x, H1C_ETRUNCATED, NULL);
-			}
 			return h1c__cx_fail(c, x, err, NULL);
 		}
-		switch (ev.type) {
+		switch ((int)ev.type) {
 		case H1C_EV_NEED_MORE:
 			return h1c__cx_flush(c, x);
+		case H1C__EV_INTERIM:
+			if (!r)
+				break;
+			r->begun = 1;
+			if (resp->status == 100 && r->body_state == BODY_WAIT100)
+				r->body_state = BODY_SENDING;
+			if (r->cb.on_interim && r->cb.on_interim(r->user, resp))
+				stop = 1;
+			break;
 		case H1C_EV_HEAD:
 			if (!r)
 				break;
 			r->begun = 1;
-			if (h1c__conn_interim(&x->conn)) {
-				if (resp->status == 100 && r->body_state == BODY_WAIT100)
-					r->body_state = BODY_SENDING;
-				if (r->cb.on_interim && r->cb.on_interim(r->user, resp))
-					stop = 1;
-				break;
-			}
 			r->final_head = 1;
 			x->rate_since = h1c__now_ms();
 			x->rate_bytes = 0;
@@ -559,8 +551,6 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 				stop = 1;
 			break;
 		case H1C_EV_DONE:
-			if (h1c__conn_interim(&x->conn))
-				break;
 			x->last_io = x->head_since = h1c__now_ms();
 			x->rate_since = 0;
 			if (response_end(c, x, r))

@@ -270,7 +270,12 @@ int h1c__conn_feed(struct h1c__conn *c, const char *p, size_t n);
 int h1c__conn_space(struct h1c__conn *c, size_t want, char **p, size_t *n);
 void h1c__conn_filled(struct h1c__conn *c, size_t n);
 /* The next event of the response at the head of the FIFO, with the user
- * pointer of its request. Views stay valid until the next feed or space. */
+ * pointer of its request. Views stay valid until the next feed or space.
+ * The head of an interim (1xx) response comes as H1C__EV_INTERIM and its
+ * end as no event; H1C_EV_HEAD and H1C_EV_DONE are the final response's.
+ * Bytes after a response that ended the connection's use are its end:
+ * H1C_ETRUNCATED, with none of them counted as an answer. */
+#define H1C__EV_INTERIM 100
 int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user);
 /* The server closed: the last event, or H1C_ETRUNCATED. */
 int h1c__conn_eof(struct h1c__conn *c, struct h1c_event *ev, void **user);
@@ -313,15 +318,10 @@ static inline unsigned long h1c__conn_done(const struct h1c__conn *c)
 {
 	return c->done;
 }
-/* 1 when bytes of the response at the head have arrived; clear it for
- * bytes that belong to no response. */
+/* 1 when bytes of the response at the head have arrived. */
 static inline int h1c__conn_got_bytes(const struct h1c__conn *c)
 {
 	return c->got_bytes;
-}
-static inline void h1c__conn_clear_got(struct h1c__conn *c)
-{
-	c->got_bytes = 0;
 }
 /* The server's Keep-Alive timeout hint in seconds, or -1. */
 static inline long h1c__conn_ka_timeout(const struct h1c__conn *c)
@@ -329,8 +329,7 @@ static inline long h1c__conn_ka_timeout(const struct h1c__conn *c)
 	return c->ka_timeout;
 }
 /* The head and the framing of the response being read, valid after an
- * H1C_EV_HEAD event until the next head; interim: a 1xx other than 101,
- * after which a final response follows. */
+ * H1C_EV_HEAD or H1C__EV_INTERIM event until the next head. */
 static inline const struct h1c_response *h1c__conn_response(const struct h1c__conn *c)
 {
 	return &c->rd.resp;
@@ -338,10 +337,6 @@ static inline const struct h1c_response *h1c__conn_response(const struct h1c__co
 static inline const struct h1c_framing *h1c__conn_framing(const struct h1c__conn *c)
 {
 	return &c->rd.framing;
-}
-static inline int h1c__conn_interim(const struct h1c__conn *c)
-{
-	return (c->rd.framing.flags & H1C_FRAMING_INTERIM) != 0;
 }
 /* 1 when the connection holds hdr as its header-view array (it took that
  * spare set of buffers). */

@@ -268,6 +268,69 @@ static void test_unsolicited_bytes(void **state)
 	assert_false(h1c__conn_reusable(&c, 0, 60000));
 }
 
+/* The events say interim or final: a 1xx head comes as H1C__EV_INTERIM
+ * and its end as no event, the final response's as H1C_EV_HEAD and
+ * H1C_EV_DONE. */
+static void test_interim_and_final(void **state)
+{
+	struct h1c__req r = req("GET", "/", 0);
+	struct h1c_event ev;
+	void *user;
+	int types[16], n = 0;
+
+	(void)state;
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	h1c__conn_written(&c, c.out_len);
+	feed_bytewise("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+	              "HTTP/1.1 100 Continue\r\n\r\n"
+	              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	do {
+		assert_int_equal(h1c__conn_next(&c, &ev, &user), 0);
+		assert_true(n < 16);
+		types[n++] = (int)ev.type;
+		if ((int)ev.type == H1C__EV_INTERIM)
+			assert_int_equal(h1c__conn_response(&c)->status, n == 1 ? 103 : 100);
+		if (ev.type == H1C_EV_HEAD)
+			assert_int_equal(h1c__conn_response(&c)->status, 200);
+	} while (ev.type != H1C_EV_NEED_MORE);
+	assert_int_equal(n, 6);
+	assert_int_equal(types[0], H1C__EV_INTERIM);
+	assert_int_equal(types[1], H1C__EV_INTERIM);
+	assert_int_equal(types[2], H1C_EV_HEAD);
+	assert_int_equal(types[3], H1C_EV_DATA);
+	assert_int_equal(types[4], H1C_EV_DONE);
+	assert_int_equal(types[5], H1C_EV_NEED_MORE);
+	assert_int_equal(c.q_n, 0);
+	assert_int_equal(c.done, 1);
+}
+
+/* Bytes after a response with Connection: close, while requests are
+ * pipelined behind it: the connection ended there, and they count as no
+ * answer to those requests (H1C_ETRUNCATED, no bytes of theirs). */
+static void test_talk_after_close(void **state)
+{
+	struct h1c__req r = req("GET", "/1", 0);
+	struct h1c_event ev;
+	void *user;
+
+	(void)state;
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	r = req("GET", "/2", 0);
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	h1c__conn_written(&c, c.out_len);
+	feed_bytewise("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+	              "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(h1c__conn_next(&c, &ev, &user), 0);
+	assert_int_equal(ev.type, H1C_EV_HEAD);
+	assert_int_equal(h1c__conn_next(&c, &ev, &user), 0);
+	assert_int_equal(ev.type, H1C_EV_DONE);
+	assert_int_equal(c.q_n, 1);
+	assert_true(h1c__conn_got_bytes(&c));
+	assert_int_equal(h1c__conn_next(&c, &ev, &user), H1C_ETRUNCATED);
+	assert_false(h1c__conn_got_bytes(&c));
+	assert_false(h1c__conn_may_send(&c));
+}
+
 static void test_eof(void **state)
 {
 	struct h1c__req r = req("GET", "/", 0);
@@ -386,6 +449,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_verdicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http10_keep_alive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsolicited_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interim_and_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_talk_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_ends_close_delimited, setup, teardown),
 		cmocka_unit_test(test_idempotent_methods),
