@@ -185,12 +185,20 @@ static int step(struct h1c_client *c, int fd, unsigned events)
 
 int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 {
-	return c ? step(c, fd, events) : H1C_EINVAL;
+	if (!c)
+		return H1C_EINVAL;
+	/* From a callback, in the middle of a connection's events: handled
+	 * when the outermost call unwinds. */
+	if (c->busy) {
+		h1c__ready_later(c, fd, events);
+		return h1c__pending_work(c);
+	}
+	return step(c, fd, events);
 }
 
 int h1c_client_on_timeout(struct h1c_client *c)
 {
-	return c ? step(c, -1, 0) : H1C_EINVAL;
+	return h1c_client_on_ready(c, -1, 0);
 }
 
 void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
@@ -218,7 +226,9 @@ void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
 		for (x = c->conns; x; x = x->next)
 			h1c__cx_touch(c, x);
 	}
-	h1c__sync_loop(c);
+	/* From a callback, the new loop is told as the call unwinds. */
+	if (!c->busy)
+		h1c__sync_loop(c);
 }
 
 int h1c_client_cancel(struct h1c_client *c, long long id)

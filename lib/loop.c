@@ -64,7 +64,7 @@ int h1c_client_timeout(const struct h1c_client *c)
 	if (!c)
 		return -1;
 	/* Work that has not been settled yet: come back at once. */
-	if (c->need_dispatch || c->touched)
+	if (c->need_dispatch || c->touched || c->pend_first || c->timeout_pend)
 		return 0;
 	d = h1c__heap_top(&c->heap);
 	if (!d)
@@ -142,8 +142,10 @@ void h1c__ready(struct h1c_client *c, int fd, unsigned events)
 	}
 	if (events & H1C_READ) {
 		if (x->idle) {
-			/* An idle connection heard from: closed, or junk. */
-			h1c__stale_close(c, x);
+			/* An idle connection heard from: closed, or junk (asked
+			 * again: a readiness told late may be old news). */
+			if (h1c__readable_now(x->fd))
+				h1c__stale_close(c, x);
 			return;
 		}
 		if (x->wr_wants_read) {
@@ -296,12 +298,58 @@ int h1c__run(struct h1c_client *c, long long deadline, const int *stop)
 	}
 }
 
-/* The end of a public call: completions run, and the requests their
- * callbacks queued are given connections (once; more waits for the next
- * call, so that a callback that always queues cannot spin here). */
+/* The end of a public call: completions run, then what their callbacks
+ * told of readiness is handled and the requests they queued are given
+ * connections (once; more waits for the next call, so that a callback
+ * that always queues cannot spin here). */
+void h1c__ready_later(struct h1c_client *c, int fd, unsigned events)
+{
+	struct fdent *f;
+
+	if (fd < 0) {
+		c->timeout_pend = 1;
+		return;
+	}
+	if ((size_t)fd >= c->fds_cap || !events)
+		return;
+	f = &c->fds[fd];
+	if (!f->cx)
+		return; /* not ours */
+	if (!f->pend) {
+		f->pnext = c->pend_first;
+		c->pend_first = fd + 1;
+	}
+	f->pend |= events;
+}
+
+/* Handles what callbacks told of readiness and the clock. */
+static void ready_told(struct h1c_client *c)
+{
+	c->busy++;
+	while (c->pend_first) {
+		int fd = c->pend_first - 1;
+		struct fdent *f = &c->fds[fd];
+		unsigned events = f->pend;
+
+		c->pend_first = f->pnext;
+		f->pend = 0;
+		f->pnext = 0;
+		h1c__ready(c, fd, events);
+	}
+	if (c->timeout_pend) {
+		c->timeout_pend = 0;
+		h1c__expire(c, h1c__now_ms());
+	}
+	c->busy--;
+}
+
 void h1c__unwind(struct h1c_client *c)
 {
 	h1c__complete(c);
+	if ((c->pend_first || c->timeout_pend) && !c->busy) {
+		ready_told(c);
+		c->need_dispatch = 1;
+	}
 	if (c->need_dispatch && !c->busy) {
 		h1c__dispatch(c);
 		h1c__complete(c);

@@ -147,6 +147,8 @@ struct fdent {
 	unsigned ep;              /* the events registered with the built-in
 	                             loop's epoll set */
 	void *slot;
+	unsigned pend;            /* readiness told from a callback, handled */
+	int pnext;                /* as the call unwinds; the next such fd + 1 */
 };
 
 struct h1c_client {
@@ -192,6 +194,8 @@ struct h1c_client {
 	int closing;
 	int free_pending;         /* h1c_client_free() called from a callback */
 	int need_dispatch;        /* requests came since the last dispatch */
+	int pend_first;           /* readiness told from callbacks: fd + 1, or 0 */
+	int timeout_pend;         /* h1c_client_on_timeout() from a callback */
 	unsigned cancels;
 	unsigned fd_cap;          /* connections that fit in the descriptors
 	                             the process has left, as last found by a
@@ -289,6 +293,9 @@ int h1c__pending_work(const struct h1c_client *c);
 void h1c__expire(struct h1c_client *c, long long now);
 void h1c__sync_loop(struct h1c_client *c);
 void h1c__ready(struct h1c_client *c, int fd, unsigned events);
+/* From a callback: fd's readiness (fd < 0: the clock) is handled as the
+ * call unwinds, not inside the callback. */
+void h1c__ready_later(struct h1c_client *c, int fd, unsigned events);
 void h1c__unwind(struct h1c_client *c);
 
 #endif /* H1C_MANAGER_H */

@@ -2152,6 +2152,169 @@ static void test_free_from_callback(void **state)
 	origin_stop(&o);
 }
 
+/* ---- every documented call from inside every callback ------------------------------ */
+
+struct poked {
+	int ended, err, interim, head, trailers, status;
+	size_t len;
+	int bad; /* a body byte out of place */
+};
+
+static struct h1c_client *poke_client;
+static char poke_base[64];
+static struct job poke_jobs[64];
+static int npoke;
+
+/* What a callback may call, each time: readiness and the clock told for
+ * every watched descriptor (the one being read among them), the loop and
+ * the blocking call refused, counters and watches read, and a new request
+ * queued. Nothing of it may run inside the callback. */
+static void poke(void)
+{
+	struct h1c_client *c = poke_client;
+	struct h1c_watch w[32];
+	struct h1c_stats st;
+	struct h1c_result res;
+	struct h1c_request rq;
+	char url[128];
+	size_t n = h1c_client_watches(c, w, 32), i;
+
+	assert_true(n >= 1);
+	for (i = 0; i < n && i < 32; i++)
+		assert_true(h1c_client_on_ready(c, w[i].fd, H1C_READ | H1C_WRITE) >= 1);
+	assert_true(h1c_client_on_ready(c, -1, 0) >= 1);
+	assert_true(h1c_client_on_timeout(c) >= 1);
+	assert_int_equal(h1c_client_run(c, 0), H1C_EINVAL);
+	memset(&rq, 0, sizeof(rq));
+	snprintf(url, sizeof(url), "%s/bytes/7", poke_base);
+	rq.url = url;
+	assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_EINVAL);
+	h1c_client_stats(c, &st);
+	assert_true(st.requests >= 1);
+	(void)h1c_client_timeout(c);
+	if (npoke < 64)
+		assert_true(h1c_client_request(c, &rq, &cbs, &poke_jobs[npoke++]) > 0);
+}
+
+static int p_interim(void *user, const struct h1c_response *r)
+{
+	((struct poked *)user)->interim = r->status;
+	poke();
+	return 0;
+}
+
+static int p_head(void *user, const struct h1c_response *r)
+{
+	struct poked *p = user;
+
+	p->head++;
+	p->status = r->status;
+	poke();
+	return 0;
+}
+
+static int p_data(void *user, const char *d, size_t n)
+{
+	struct poked *p = user;
+	size_t i;
+
+	/* /bytes/N is 'a'..'z' over and over; /chunked/N '0'..'9'. */
+	for (i = 0; i < n; i++)
+		if (d[i] != (char)('a' + (p->len + i) % 26) && d[i] != (char)('0' + (p->len + i) % 10))
+			p->bad = 1;
+	p->len += n;
+	poke();
+	return 0;
+}
+
+static int p_trailers(void *user, const struct h1c_header *f, size_t n)
+{
+	struct poked *p = user;
+
+	p->trailers = (int)n;
+	(void)f;
+	poke();
+	return 0;
+}
+
+static void p_done(void *user, int err, unsigned flags)
+{
+	struct poked *p = user;
+
+	(void)flags;
+	p->ended++;
+	p->err = err;
+	poke();
+}
+
+/* A callback may call any documented function: h1c_client_on_ready() and
+ * h1c_client_on_timeout() told from inside a connection's events (its own
+ * descriptor among them) are handled once the call unwinds, not within
+ * the read they interrupt (where the end of a closing server's stream
+ * would end the connection under the events being handled); run and
+ * fetch are refused; requests queued there are served. Every request ends
+ * once, every body whole. */
+static void test_calls_from_callbacks(void **state)
+{
+	static const struct h1c_callbacks pcb = {
+	    .on_interim = p_interim, .on_head = p_head, .on_data = p_data,
+	    .on_trailers = p_trailers, .on_done = p_done};
+	static const char *const paths[] = {"/bytes/300000", "/chunked/5000?size=700", "/expect",
+	                                    "/bytes/10", "/chunked/3", "/close"};
+	struct h1c_client_options co = H1C_OPTIONS_INIT(h1c_client_options);
+	struct origin o;
+	struct poked p[6];
+	struct h1c_request rq;
+	char url[128];
+	int i;
+
+	(void)state;
+	origin_start(&o, NULL);
+	memset(p, 0, sizeof(p));
+	memset(poke_jobs, 0, sizeof(poke_jobs));
+	npoke = 0;
+	snprintf(poke_base, sizeof(poke_base), "%s", o.base);
+	co.pipeline_depth = 4;
+	co.max_per_origin = 2;
+	co.expect_threshold = 1; /* the POST waits for 100 Continue */
+	poke_client = h1c_client_new(&co);
+	assert_non_null(poke_client);
+	for (i = 0; i < 6; i++) {
+		memset(&rq, 0, sizeof(rq));
+		snprintf(url, sizeof(url), "%s%s", o.base, paths[i]);
+		rq.url = url;
+		if (i == 2) {
+			rq.method = "POST";
+			rq.body = "abcde"; /* echoed back */
+			rq.body_len = 5;
+		}
+		assert_true(h1c_client_request(poke_client, &rq, &pcb, &p[i]) > 0);
+	}
+	run_all(poke_client);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(p[i].ended, 1);
+		assert_int_equal(p[i].err, 0);
+		assert_int_equal(p[i].status, 200);
+		assert_int_equal(p[i].head, 1);
+		assert_true(i == 5 || !p[i].bad); /* "bye" follows neither pattern */
+	}
+	assert_int_equal(p[5].len, 3); /* read whole, then the server closed */
+	assert_int_equal(p[0].len, 300000);
+	assert_int_equal(p[1].len, 5000);
+	assert_int_equal(p[1].trailers, 1);
+	assert_int_equal(p[2].interim, 100);
+	assert_int_equal(p[2].len, 5);
+	assert_int_equal(p[3].len, 10);
+	assert_true(npoke > 10);
+	for (i = 0; i < npoke; i++) {
+		assert_int_equal(poke_jobs[i].ended, 1);
+		assert_int_equal(poke_jobs[i].err, 0);
+		assert_true(bytes_ok(&poke_jobs[i], 7));
+	}
+	h1c_client_free(poke_client);
+	origin_stop(&o);
+}
+
 static int rewind_ok(void *user)
 {
 	(void)user;
@@ -2829,6 +2992,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_body_read_overrun, stop_all),
 		cmocka_unit_test_teardown(test_result_after_client, stop_all),
 		cmocka_unit_test_teardown(test_free_from_callback, stop_all),
+		cmocka_unit_test_teardown(test_calls_from_callbacks, stop_all),
 		cmocka_unit_test_teardown(test_impossible_requests, stop_all),
 		cmocka_unit_test_teardown(test_layer_fails_before_sending, stop_all),
 		cmocka_unit_test_teardown(test_fresh_connection_not_replayed, stop_all),
