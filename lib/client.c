@@ -366,7 +366,8 @@ static void client_destroy(struct h1c_client *c)
 		h1c__rq_abort(c, c->live, H1C_ECANCELED);
 	h1c__complete(c);
 	while (c->conns)
-		h1c__cx_destroy(c, c->conns);
+		h1c__cx_close(c, c->conns);
+	h1c__cx_reap(c);
 	/* Module timers still armed belong to sessions that outlive c
 	 * against the rules; their places go with the heap. */
 	while (c->pools) {

@@ -31,9 +31,15 @@ static long long earliest(long long a, long long b)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
-/* Closes x and frees it. Its requests must have been dealt with. */
-void h1c__cx_destroy(struct h1c_client *c, struct cx *x)
+/* Closes x: its socket, its buffers, its place in every list. Its
+ * requests must have been dealt with. The record stays, CX_DEAD, until the
+ * outermost call into the client unwinds (h1c__cx_reap()), so that a
+ * caller holding x only asks h1c__cx_closed() and nothing returns "x was
+ * freed". */
+void h1c__cx_close(struct h1c_client *c, struct cx *x)
 {
+	if (x->state == CX_DEAD)
+		return;
 	h1c__idle_unlink(c, x);
 	h1c__touched_unlink(c, x);
 	h1c__flushq_unlink(c, x);
@@ -62,7 +68,20 @@ void h1c__cx_destroy(struct h1c_client *c, struct cx *x)
 	 * layer and socket. */
 	h1c__dial_stop(c, x);
 	h1c__conn_free(&x->conn);
-	h1c__free(c->al, x);
+	x->writing = NULL;
+	x->state = CX_DEAD;
+	x->next = c->dead;
+	x->prev = NULL;
+	c->dead = x;
+}
+
+void h1c__cx_reap(struct h1c_client *c)
+{
+	while (c->dead) {
+		struct cx *x = c->dead;
+		c->dead = x->next;
+		h1c__free(c->al, x);
+	}
 }
 
 /* Starts a new connection for pool p. Returns 0 when it is dialling or
@@ -111,8 +130,8 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 }
 
 /* Appends more of the body of x->writing to the output, up to BODY_CHUNK
- * ahead of the socket. Returns 0, or 1 when x was lost. */
-static int fill_body(struct h1c_client *c, struct cx *x)
+ * ahead of the socket (x may close: a body callback that failed). */
+static void fill_body(struct h1c_client *c, struct cx *x)
 {
 	struct rq *r = x->writing;
 
@@ -123,13 +142,15 @@ static int fill_body(struct h1c_client *c, struct cx *x)
 
 		h1c__conn_output(&x->conn, &p, &pending);
 		if (pending >= BODY_CHUNK)
-			return 0;
+			return;
 		if (!r->body_read) {
 			size_t left = r->body_len - (size_t)r->body_sent;
 			size_t n = left < BODY_CHUNK ? left : BODY_CHUNK;
 			err = h1c__conn_body(&x->conn, (const char *)r->body + r->body_sent, n, 0);
-			if (err)
-				return h1c__cx_fail(c, x, err, r);
+			if (err) {
+				h1c__cx_fail(c, x, err, r);
+				return;
+			}
 			r->body_sent += (long long)n;
 			if ((size_t)r->body_sent == r->body_len)
 				r->body_state = BODY_NONE;
@@ -143,10 +164,13 @@ static int fill_body(struct h1c_client *c, struct cx *x)
 			if (n < 0 || (size_t)n > sizeof(chunk) ||
 			    (r->body_size >= 0 && r->body_sent + n > r->body_size) ||
 			    (n == 0 && r->body_size >= 0 && r->body_sent != r->body_size))
-				return h1c__cx_fail(c, x, H1C_ECALLBACK, r);
-			err = h1c__conn_body(&x->conn, chunk, (size_t)n, n == 0);
-			if (err)
-				return h1c__cx_fail(c, x, err, r);
+				err = H1C_ECALLBACK;
+			else
+				err = h1c__conn_body(&x->conn, chunk, (size_t)n, n == 0);
+			if (err) {
+				h1c__cx_fail(c, x, err, r);
+				return;
+			}
 			r->body_sent += n;
 			if (n == 0)
 				r->body_state = BODY_NONE;
@@ -156,11 +180,10 @@ static int fill_body(struct h1c_client *c, struct cx *x)
 			x->head_since = h1c__now_ms();
 		}
 	}
-	return 0;
 }
 
-/* Puts request r on connection x. Returns 0, or 1 when x was lost. */
-int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
+/* Puts request r on connection x (which may close: see h1c__cx_closed()). */
+void h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 {
 	const char *p;
 	size_t before, after;
@@ -174,7 +197,7 @@ int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		/* A callback body starts again from its beginning, or not at all. */
 		if (!r->body_rewind || r->body_rewind(r->body_user) != 0) {
 			h1c__rq_end(c, r, r->replays ? H1C_EUNANSWERED : H1C_ENOTSENT);
-			return 0;
+			return;
 		}
 		r->body_touched = 0;
 	}
@@ -206,7 +229,8 @@ int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 	if (err) {
 		/* Nothing was queued: the connection is as it was. */
 		h1c__rq_end(c, r, err);
-		return h1c__cx_settle(c, x);
+		h1c__cx_settle(c, x);
+		return;
 	}
 	h1c__conn_output(&x->conn, &p, &after);
 	r->start_off = x->queued;
@@ -225,31 +249,33 @@ int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		} else {
 			r->body_state = BODY_SENDING;
 		}
-		return h1c__cx_flush(c, x);
+		h1c__cx_flush(c, x);
+		return;
 	}
 	/* Written when dispatch is done, so that a pipeline goes out in one
 	 * write. */
 	h1c__flush_later(c, x);
-	return 0;
 }
 
-/* Writes what x has queued, as far as the socket takes it. Returns 0, or 1
- * when x was lost. */
-int h1c__cx_flush(struct h1c_client *c, struct cx *x)
+/* Writes what x has queued, as far as the socket takes it (x may close). */
+void h1c__cx_flush(struct h1c_client *c, struct cx *x)
 {
 	if (x->state != CX_OPEN || x->write_failed)
-		return 0;
+		return;
 	h1c__cx_touch(c, x);
 	for (;;) {
 		const char *p;
 		size_t n;
 		long w;
 
-		if (x->writing && fill_body(c, x))
-			return 1;
+		if (x->writing) {
+			fill_body(c, x);
+			if (x->state == CX_DEAD)
+				return;
+		}
 		h1c__conn_output(&x->conn, &p, &n);
 		if (!n)
-			return 0;
+			return;
 		w = x->pool->io->write(x->io, p, n);
 		if (w > 0) {
 			h1c__conn_written(&x->conn, (size_t)w);
@@ -259,23 +285,25 @@ int h1c__cx_flush(struct h1c_client *c, struct cx *x)
 			continue;
 		}
 		if (w == H1C_EWANTWRITE)
-			return 0;
+			return;
 		if (w == H1C_EWANTREAD) {
 			x->wr_wants_read = 1;
-			return 0;
+			return;
 		}
 		/* Nothing ever got out (a handshake that failed, a server gone
 		 * before the first byte), or the layer says the failure is
 		 * final: no answer can come, so the connection is lost now and
 		 * its requests re-dialled within their budget or ended with
 		 * the layer's error. */
-		if (!x->written || w == H1C_ETLS)
-			return h1c__cx_fail(c, x, w < 0 ? (int)w : H1C_EIO, NULL);
+		if (!x->written || w == H1C_ETLS) {
+			h1c__cx_fail(c, x, w < 0 ? (int)w : H1C_EIO, NULL);
+			return;
+		}
 		/* The server may have answered and closed without reading all
 		 * (413, 401...): stop writing, read what it said. */
 		x->write_failed = 1;
 		h1c__conn_no_reuse(&x->conn);
-		return 0;
+		return;
 	}
 }
 
@@ -303,19 +331,22 @@ int h1c__fresh_lost(const struct h1c_client *c, struct cx *x)
  * error; one never written goes back; an idempotent one with a replayable
  * body goes back while it has replays left (even when the first bytes of
  * its response had come, unseen); the rest end with H1C_ETRUNCATED when
- * their response had begun, else H1C_EUNANSWERED.
- * Returns 1 (x is gone).
+ * their response had begun, else H1C_EUNANSWERED. x is closed.
  */
-int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit)
+void h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit)
 {
 	struct h1c__conn *k = &x->conn;
 	struct rq *list[H1C__MAXQ], *back[H1C__MAXQ];
 	int codes[H1C__MAXQ];
 	unsigned i, n = 0, nback = 0, unanswered_pipelined = 0;
 	struct pool *p = x->pool;
+	int fresh_out;
+
+	if (x->state == CX_DEAD)
+		return;
 	/* A request that ended its own connection (a limit, a callback, a
 	 * deadline) says nothing of the server's new connections. */
-	int fresh_out = culprit ? 0 : h1c__fresh_lost(c, x);
+	fresh_out = culprit ? 0 : h1c__fresh_lost(c, x);
 
 	/* Out of memory while its response came: the request at the head
 	 * ends with that (the rest go on as with any lost connection). */
@@ -383,7 +414,7 @@ int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *c
 	}
 	x->writing = NULL;
 	h1c__conn_drop(k);
-	h1c__cx_destroy(c, x);
+	h1c__cx_close(c, x);
 	/* Re-queue in the original order, ahead of everything waiting. */
 	for (; nback > 0; nback--)
 		h1c__wait_push_front(c, back[nback - 1]);
@@ -394,24 +425,21 @@ int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *c
 	 * rather than dial again. */
 	if (err == H1C_ETLS || fresh_out)
 		h1c__pool_fail(c, p, err == H1C_ETRUNCATED ? H1C_ENOTSENT : err);
-	return 1;
 }
 
-/* After a response: keeps x for reuse, or closes it. Returns 1 when x is
- * gone. */
-int h1c__cx_settle(struct h1c_client *c, struct cx *x)
+/* After a response: keeps x for reuse, or closes it. */
+void h1c__cx_settle(struct h1c_client *c, struct cx *x)
 {
-	if (h1c__conn_in_flight(&x->conn) || x->writing)
-		return 0;
+	if (x->state == CX_DEAD || h1c__conn_in_flight(&x->conn) || x->writing)
+		return;
 	x->idle_since = h1c__now_ms();
 	if (!h1c__conn_reusable(&x->conn, 0, c->o.keepalive_ms)) {
-		h1c__cx_destroy(c, x);
-		return 1;
+		h1c__cx_close(c, x);
+		return;
 	}
 	if (!x->idle)
 		h1c__idle_push(c, x); /* its buffers go when the call unwinds (settle) */
 	h1c__cx_touch(c, x);
-	return 0;
 }
 
 /* x is idle as the call unwinds: its buffers serve the next connection
@@ -434,9 +462,8 @@ void h1c__cx_park(struct h1c_client *c, struct cx *x)
 	}
 }
 
-/* One response ended for r (NULL: a cancelled request's). Returns 1 when x
- * is gone. */
-static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
+/* One response ended for r (NULL: a cancelled request's); x may close. */
+static void response_end(struct h1c_client *c, struct cx *x, struct rq *r)
 {
 	/* RFC 9112 section 9.3.2 and RFC 2616 section 8.1.2.2: pipeline only
 	 * once a HTTP/1.1 response showed that the connection persists (an
@@ -464,11 +491,12 @@ static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
 			h1c__rq_end(c, r, 0);
 		}
 	}
-	return h1c__cx_settle(c, x);
+	h1c__cx_settle(c, x);
 }
 
-/* Handles the events of the bytes x holds. Returns 0, or 1 when x is gone. */
-static int cx_events(struct h1c_client *c, struct cx *x)
+/* Handles the events of the bytes x holds, until more are needed or x
+ * closes. */
+static void cx_events(struct h1c_client *c, struct cx *x)
 {
 	for (;;) {
 		struct h1c_event ev;
@@ -476,20 +504,21 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 		struct rq *r;
 		const struct h1c_response *resp = h1c__conn_response(&x->conn);
 		const struct h1c_framing *fr = h1c__conn_framing(&x->conn);
-		int err = h1c__conn_next(&x->conn, &ev, &user), stop = 0;
+		int err = h1c__conn_next(&x->conn, &ev, &user), fail = 0;
 
 		r = user;
 		if (err) {
-			if (!h1c__conn_in_flight(&x->conn)) {
-				/* Bytes nobody asked for (a stray 408): not reusable. */
-				h1c__cx_destroy(c, x);
-				return 1;
-			}
-			return h1c__cx_fail(c, x, err, NULL);
+			if (!h1c__conn_in_flight(&x->conn))
+				h1c__cx_close(c, x); /* bytes nobody asked for (a
+				                        stray 408): not reusable */
+			else
+				h1c__cx_fail(c, x, err, NULL);
+			return;
 		}
 		switch ((int)ev.type) {
 		case H1C_EV_NEED_MORE:
-			return h1c__cx_flush(c, x);
+			h1c__cx_flush(c, x);
+			return;
 		case H1C__EV_INTERIM:
 			if (!r)
 				break;
@@ -497,7 +526,7 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 			if (resp->status == 100 && r->body_state == BODY_WAIT100)
 				r->body_state = BODY_SENDING;
 			if (r->cb.on_interim && r->cb.on_interim(r->user, resp))
-				stop = 1;
+				fail = H1C_ECALLBACK;
 			break;
 		case H1C_EV_HEAD:
 			if (!r)
@@ -533,60 +562,60 @@ static int cx_events(struct h1c_client *c, struct cx *x)
 			r->body_got = 0;
 			if (r->max_body && fr->kind == H1C_FRAMING_LENGTH &&
 			    fr->content_length > r->max_body)
-				return h1c__cx_fail(c, x, H1C_EBODYSIZE, r);
-			if (r->cb.on_head && r->cb.on_head(r->user, resp))
-				stop = 1;
+				fail = H1C_EBODYSIZE;
+			else if (r->cb.on_head && r->cb.on_head(r->user, resp))
+				fail = H1C_ECALLBACK;
 			break;
 		case H1C_EV_DATA:
 			if (!r || r->discard || !ev.len)
 				break;
 			if (r->max_body && (r->body_got += ev.len) > r->max_body)
-				return h1c__cx_fail(c, x, H1C_EBODYSIZE, r);
-			if (r->cb.on_data && r->cb.on_data(r->user, ev.data, ev.len))
-				stop = 1;
+				fail = H1C_EBODYSIZE;
+			else if (r->cb.on_data && r->cb.on_data(r->user, ev.data, ev.len))
+				fail = H1C_ECALLBACK;
 			break;
 		case H1C_EV_TRAILERS:
 			if (r && !r->discard && r->cb.on_trailers &&
 			    r->cb.on_trailers(r->user, ev.fields, ev.num_fields))
-				stop = 1;
+				fail = H1C_ECALLBACK;
 			break;
 		case H1C_EV_DONE:
 			x->last_io = x->head_since = h1c__now_ms();
 			x->rate_since = 0;
-			if (response_end(c, x, r))
-				return 1;
+			response_end(c, x, r);
+			if (x->state == CX_DEAD)
+				return;
 			break;
 		default:
 			break;
 		}
-		if (stop)
-			return h1c__cx_fail(c, x, H1C_ECALLBACK, r);
+		if (fail) {
+			h1c__cx_fail(c, x, fail, r);
+			return;
+		}
 	}
 }
 
-/* The server closed x. */
-static int cx_eof(struct h1c_client *c, struct cx *x)
+/* The server closed x: x closes. */
+static void cx_eof(struct h1c_client *c, struct cx *x)
 {
 	struct h1c_event ev;
 	void *user;
-	int err;
+	int err = 0;
 
-	if (!h1c__conn_in_flight(&x->conn)) {
-		h1c__cx_destroy(c, x);
-		return 1;
-	}
-	err = h1c__conn_eof(&x->conn, &ev, &user);
-	if (!err && ev.type == H1C_EV_DONE) {
-		/* A close-delimited body ended. */
-		if (response_end(c, x, user))
-			return 1;
-		if (!h1c__conn_in_flight(&x->conn)) {
-			h1c__cx_destroy(c, x);
-			return 1;
+	if (h1c__conn_in_flight(&x->conn)) {
+		err = h1c__conn_eof(&x->conn, &ev, &user);
+		if (!err && ev.type == H1C_EV_DONE) {
+			/* A close-delimited body ended. */
+			response_end(c, x, user);
+			if (x->state == CX_DEAD)
+				return;
 		}
-		err = H1C_ETRUNCATED;
 	}
-	return h1c__cx_fail(c, x, err ? err : H1C_ETRUNCATED, NULL);
+	if (!h1c__conn_in_flight(&x->conn))
+		h1c__cx_close(c, x);
+	else
+		h1c__cx_fail(c, x, err ? err : H1C_ETRUNCATED, NULL);
 }
 
 /* Acknowledges what x read at once when more of a response is awaited. A
@@ -607,11 +636,13 @@ static void ack_now(const struct cx *x)
 #endif
 }
 
-/* Reads what x has. Returns 0, or 1 when x is gone. */
-int h1c__cx_read(struct h1c_client *c, struct cx *x)
+/* Reads what x has, and handles it (x may close). */
+void h1c__cx_read(struct h1c_client *c, struct cx *x)
 {
 	int rounds;
 
+	if (x->state != CX_OPEN)
+		return;
 	h1c__cx_touch(c, x);
 	for (rounds = 0; rounds < 4; rounds++) {
 		char *space;
@@ -619,18 +650,21 @@ int h1c__cx_read(struct h1c_client *c, struct cx *x)
 		long n;
 		int err = h1c__conn_space(&x->conn, x->read_want, &space, &room);
 
-		if (err)
-			return h1c__cx_fail(c, x, err, NULL);
+		if (err) {
+			h1c__cx_fail(c, x, err, NULL);
+			return;
+		}
 		n = x->pool->io->read(x->io, space, room);
 		if (n > 0) {
 			h1c__conn_filled(&x->conn, (size_t)n);
 			x->last_io = h1c__now_ms();
 			x->rate_bytes += (unsigned long long)n;
-			if (cx_events(c, x))
-				return 1;
+			cx_events(c, x);
+			if (x->state == CX_DEAD)
+				return;
 			if ((size_t)n < room) {
 				ack_now(x);
-				return 0;
+				return;
 			}
 			/* Large bodies: fewer, larger reads (the buffer grows once). */
 			if (x->read_want < READ_MAX)
@@ -638,16 +672,13 @@ int h1c__cx_read(struct h1c_client *c, struct cx *x)
 			continue;
 		}
 		if (n == 0)
-			return cx_eof(c, x);
-		if (n == H1C_EWANTREAD)
-			return 0;
-		if (n == H1C_EWANTWRITE) {
+			cx_eof(c, x);
+		else if (n == H1C_EWANTWRITE)
 			x->rd_wants_write = 1;
-			return 0;
-		}
-		return h1c__cx_fail(c, x, (int)n, NULL);
+		else if (n != H1C_EWANTREAD)
+			h1c__cx_fail(c, x, (int)n, NULL);
+		return;
 	}
-	return 0;
 }
 
 /* The last stage of the dial of x is done: x is open, and idle until
@@ -669,12 +700,12 @@ static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 {
 	struct pool *p = x->pool;
 
-	h1c__cx_destroy(c, x); /* still CX_DIAL: its stage lets go */
+	h1c__cx_close(c, x); /* still CX_DIAL: its stage lets go */
 	if (err == H1C_ENOFD && c->nconns) {
 		/* The least recently used idle connection, unless it is one
 		 * just made for another waiting request. */
 		if (c->idle_tail && h1c__conn_sent(&c->idle_tail->conn))
-			h1c__cx_destroy(c, c->idle_tail);
+			h1c__cx_close(c, c->idle_tail);
 		else
 			c->fd_cap = c->nconns;
 		c->need_dispatch = 1;
@@ -685,7 +716,7 @@ static void dial_failed(struct h1c_client *c, struct cx *x, int err)
 
 /* Advances the dial of x (ready_fd: a descriptor of its stage reported
  * ready, or -1). Returns 0 while it goes on or once x is open, else the
- * error (x is gone). */
+ * error (x is closed). */
 int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd)
 {
 	int err = h1c__dial_advance(c, x, ready_fd);
@@ -768,10 +799,12 @@ void h1c__rq_abort(struct h1c_client *c, struct rq *r, int err)
 void h1c__cx_due(struct h1c_client *c, struct cx *x, long long now)
 {
 	h1c__cx_touch(c, x);
-	if (x->state == CX_DIAL) {
+	if (x->state == CX_DEAD) {
+		return;
+	} else if (x->state == CX_DIAL) {
 		h1c__cx_dial(c, x, -1);
 	} else if (x->idle) {
-		h1c__cx_destroy(c, x);
+		h1c__cx_close(c, x);
 	} else if (x->writing && x->writing->body_state == BODY_WAIT100) {
 		/* RFC 9110 section 10.1.1: no 100 in time; send anyway. */
 		x->writing->body_state = BODY_SENDING;

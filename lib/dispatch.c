@@ -60,7 +60,7 @@ static int make_room(struct h1c_client *c)
 		return 1;
 	if (!c->idle_tail)
 		return 0;
-	h1c__cx_destroy(c, c->idle_tail);
+	h1c__cx_close(c, c->idle_tail);
 	return 1;
 }
 
@@ -72,7 +72,7 @@ int h1c__stale_close(struct h1c_client *c, struct cx *x)
 	int out = h1c__fresh_lost(c, x);
 
 	c->st.stale_closed++;
-	h1c__cx_destroy(c, x);
+	h1c__cx_close(c, x);
 	if (out && !p->nconns) {
 		h1c__pool_fail(c, p, H1C_ENOTSENT);
 		return 1;
@@ -169,7 +169,8 @@ void h1c__dispatch(struct h1c_client *c)
 		while (c->flushq) {
 			struct cx *x = c->flushq;
 			h1c__flushq_unlink(c, x);
-			if (h1c__cx_flush(c, x))
+			h1c__cx_flush(c, x);
+			if (h1c__cx_closed(x))
 				lost = 1;
 		}
 	}

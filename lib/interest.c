@@ -102,7 +102,7 @@ void h1c__dial_closing(void *arg, int fd)
  * walks every connection to find the ones that changed. */
 void h1c__cx_touch(struct h1c_client *c, struct cx *x)
 {
-	if (x->touched)
+	if (x->touched || x->state == CX_DEAD)
 		return;
 	x->touched = 1;
 	x->tprev = NULL;
@@ -133,7 +133,7 @@ void h1c__touched_unlink(struct h1c_client *c, struct cx *x)
  * one write). */
 void h1c__flush_later(struct h1c_client *c, struct cx *x)
 {
-	if (x->flushq)
+	if (x->flushq || x->state == CX_DEAD)
 		return;
 	x->flushq = 1;
 	x->fprev = NULL;

@@ -134,10 +134,10 @@ void h1c__ready(struct h1c_client *c, int fd, unsigned events)
 	if (events & H1C_WRITE) {
 		if (x->rd_wants_write) {
 			x->rd_wants_write = 0;
-			if (h1c__cx_read(c, x))
-				return;
+			h1c__cx_read(c, x);
 		}
-		if (h1c__cx_flush(c, x))
+		h1c__cx_flush(c, x);
+		if (h1c__cx_closed(x))
 			return;
 	}
 	if (events & H1C_READ) {
@@ -150,8 +150,7 @@ void h1c__ready(struct h1c_client *c, int fd, unsigned events)
 		}
 		if (x->wr_wants_read) {
 			x->wr_wants_read = 0;
-			if (h1c__cx_flush(c, x))
-				return;
+			h1c__cx_flush(c, x);
 		}
 		h1c__cx_read(c, x);
 	}
@@ -345,6 +344,8 @@ static void ready_told(struct h1c_client *c)
 
 void h1c__unwind(struct h1c_client *c)
 {
+	if (!c->busy)
+		h1c__cx_reap(c);
 	h1c__complete(c);
 	if ((c->pend_first || c->timeout_pend) && !c->busy) {
 		ready_told(c);

@@ -29,8 +29,9 @@
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
 /* Where its body is. */
 enum { BODY_NONE, BODY_WAIT100, BODY_SENDING };
-/* Where a connection is. */
-enum { CX_DIAL, CX_OPEN };
+/* Where a connection is: dialling, open, or closed (its record is freed
+ * when the outermost call into the client unwinds). */
+enum { CX_DIAL, CX_OPEN, CX_DEAD };
 
 struct pool;
 struct cx;
@@ -174,6 +175,7 @@ struct h1c_client {
 	struct h1c__bufs bufs[SPARE_BUFS]; /* buffers idle connections gave */
 	unsigned nbufs;
 	struct cx *conns;
+	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;
 	struct cx *idle_head, *idle_tail;
 	struct rq *live;
@@ -269,16 +271,23 @@ size_t h1c__dial_watches(const struct cx *x, struct h1c_watch *w, size_t max);
 const char *h1c__dial_stage(const struct cx *x); /* its name, or "ready" */
 /* Ends the dial of x where it is: what its stage holds, its socket. */
 void h1c__dial_stop(struct h1c_client *c, struct cx *x);
-/* cx.c */
-void h1c__cx_destroy(struct h1c_client *c, struct cx *x);
+/* cx.c. Whatever a call does to a connection, x stays valid until the
+ * outermost call into the client unwinds: a caller asks h1c__cx_closed()
+ * whether it is still open. */
+static inline int h1c__cx_closed(const struct cx *x)
+{
+	return x->state == CX_DEAD;
+}
+void h1c__cx_close(struct h1c_client *c, struct cx *x);
+void h1c__cx_reap(struct h1c_client *c); /* frees the closed records */
 int h1c__cx_open(struct h1c_client *c, struct pool *p);
-int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x);
-int h1c__cx_flush(struct h1c_client *c, struct cx *x);
+void h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x);
+void h1c__cx_flush(struct h1c_client *c, struct cx *x);
 int h1c__fresh_lost(const struct h1c_client *c, struct cx *x);
-int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
-int h1c__cx_settle(struct h1c_client *c, struct cx *x);
+void h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
+void h1c__cx_settle(struct h1c_client *c, struct cx *x);
 void h1c__cx_park(struct h1c_client *c, struct cx *x);
-int h1c__cx_read(struct h1c_client *c, struct cx *x);
+void h1c__cx_read(struct h1c_client *c, struct cx *x);
 int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
 long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x);
 void h1c__rq_abort(struct h1c_client *c, struct rq *r, int err);
