@@ -4,8 +4,8 @@
  * queuing a request, cancelling one, and the calls an outside loop or the
  * built-in one makes, each a thin entry into loop.c that unwinds through
  * the completion queue. The rooms below it, in the order calls go: loop.c,
- * dispatch.c, cx.c, then pool.c, request.c, timer.c and interest.c, then
- * conn.c and transport.c (see lib/manager.h).
+ * dispatch.c, exchange.c, cx.c, then dial.c, pool.c, request.c, timer.c
+ * and interest.c, then conn.c and transport.c (see lib/manager.h).
  *
  * Ownership: the client owns its pools, connections and request records.
  * A request record lives from h1c_client_request() until its on_done has

@@ -1,7 +1,8 @@
 /*
  * manager.h - the connection manager's private state, shared by its rooms
- * (client.c, fetch.c, and those to come: request, pool, cx, dispatch,
- * loop). Never installed; nothing here is API.
+ * (client.c, fetch.c, loop.c, dispatch.c, exchange.c, cx.c, dial.c,
+ * pool.c, request.c, timer.c, interest.c). Never installed; nothing here
+ * is API.
  */
 #ifndef H1C_MANAGER_H
 #define H1C_MANAGER_H
@@ -271,6 +272,17 @@ size_t h1c__dial_watches(const struct cx *x, struct h1c_watch *w, size_t max);
 const char *h1c__dial_stage(const struct cx *x); /* its name, or "ready" */
 /* Ends the dial of x where it is: what its stage holds, its socket. */
 void h1c__dial_stop(struct h1c_client *c, struct cx *x);
+/* t + ms, or 0 (never) when the timeout is off (ms < 0). */
+static inline long long h1c__ms_after(long long t, int ms)
+{
+	return ms < 0 ? 0 : t + ms;
+}
+
+/* exchange.c: what passes over an open connection (x may close in each). */
+void h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x);
+void h1c__cx_flush(struct h1c_client *c, struct cx *x);
+void h1c__cx_read(struct h1c_client *c, struct cx *x);
+void h1c__cx_due(struct h1c_client *c, struct cx *x, long long now);
 /* cx.c. Whatever a call does to a connection, x stays valid until the
  * outermost call into the client unwinds: a caller asks h1c__cx_closed()
  * whether it is still open. */
@@ -281,17 +293,13 @@ static inline int h1c__cx_closed(const struct cx *x)
 void h1c__cx_close(struct h1c_client *c, struct cx *x);
 void h1c__cx_reap(struct h1c_client *c); /* frees the closed records */
 int h1c__cx_open(struct h1c_client *c, struct pool *p);
-void h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x);
-void h1c__cx_flush(struct h1c_client *c, struct cx *x);
 int h1c__fresh_lost(const struct h1c_client *c, struct cx *x);
 void h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
 void h1c__cx_settle(struct h1c_client *c, struct cx *x);
 void h1c__cx_park(struct h1c_client *c, struct cx *x);
-void h1c__cx_read(struct h1c_client *c, struct cx *x);
 int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
 long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x);
 void h1c__rq_abort(struct h1c_client *c, struct rq *r, int err);
-void h1c__cx_due(struct h1c_client *c, struct cx *x, long long now);
 unsigned h1c__cx_wants(const struct cx *x);
 /* dispatch.c */
 int h1c__stale_close(struct h1c_client *c, struct cx *x);
