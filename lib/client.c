@@ -134,28 +134,8 @@ const struct h1c_allocator *h1c__client_allocator(const struct h1c_client *c)
 	return c->al;
 }
 
-/* ---- the loop interface ------------------------------------------------------ */
-
-size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w, size_t max)
-{
-	const struct cx *x;
-	size_t n = 0;
-
-	if (!c)
-		return 0;
-	for (x = c->conns; x; x = x->next) {
-		if (x->state == CX_DIAL) {
-			n += h1c__dial_watches(x, n < max ? w + n : NULL, n < max ? max - n : 0);
-			continue;
-		}
-		if (n < max) {
-			w[n].fd = x->fd;
-			w[n].events = h1c__cx_wants(x);
-		}
-		n++;
-	}
-	return n;
-}
+/* ---- the loop interface (h1c_client_watches() and h1c_client_timeout() are
+ * loop.c's) ---------------------------------------------------------------- */
 
 /* An outside loop's call: what is ready (fd < 0: nothing but the clock),
  * then what is due, then dispatch and the completions; the client is

@@ -56,6 +56,28 @@ void h1c__expire(struct h1c_client *c, long long now)
 	}
 }
 
+/* What the sockets wait for, in the order of the connection list. */
+size_t h1c_client_watches(const struct h1c_client *c, struct h1c_watch *w, size_t max)
+{
+	const struct cx *x;
+	size_t n = 0;
+
+	if (!c)
+		return 0;
+	for (x = c->conns; x; x = x->next) {
+		if (x->state == CX_DIAL) {
+			n += h1c__dial_watches(x, n < max ? w + n : NULL, n < max ? max - n : 0);
+			continue;
+		}
+		if (n < max) {
+			w[n].fd = x->fd;
+			w[n].events = h1c__cx_wants(x);
+		}
+		n++;
+	}
+	return n;
+}
+
 int h1c_client_timeout(const struct h1c_client *c)
 {
 	const struct h1c__deadline *d;
