@@ -26,16 +26,22 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
                              const struct h1c_callbacks *cb, void *user)
 {
 	struct h1c_request copy;
-	const struct h1c_request *q = &copy;
-	struct h1c__url u;
-	struct rq *r;
-	struct pool *p;
-	int err;
 
 	if (!c || !req)
 		return H1C_EINVAL;
 	/* No more of the caller's struct than its size says. */
 	h1c__opts_copy(&copy, sizeof(copy), req, sizeof(copy));
+	return h1c__submit(c, &copy, cb, user);
+}
+
+long long h1c__submit(struct h1c_client *c, const struct h1c_request *q,
+                      const struct h1c_callbacks *cb, void *user)
+{
+	struct h1c__url u;
+	struct rq *r;
+	struct pool *p;
+	int err;
+
 	if (!q->url || c->closing || !h1c__request_valid(q))
 		return H1C_EINVAL;
 	if (c->nwaiting >= c->o.max_queued)

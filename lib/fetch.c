@@ -149,7 +149,7 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 	f.al = c->al ? &al : NULL;
 	if (!q.max_body && !q.on_data)
 		q.max_body = c->o.max_body;
-	id = h1c_client_request(c, &q, &cb, &f);
+	id = h1c__submit(c, &q, &cb, &f); /* q is a copy already */
 	if (id < 0) {
 		c->st.errors++;
 		return (int)id;

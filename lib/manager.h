@@ -216,6 +216,10 @@ int h1c__run(struct h1c_client *c, long long deadline, const int *stop);
 /* client.c: frees c when a callback asked for it and no call into the
  * client is under way; returns 1 when c is gone. */
 int h1c__freed_now(struct h1c_client *c);
+/* client.c: h1c_client_request() for a request struct of the full size
+ * (fetch.c's own copy). */
+long long h1c__submit(struct h1c_client *c, const struct h1c_request *q,
+                      const struct h1c_callbacks *cb, void *user);
 
 /* request.c: records, the id table, the completion queue. */
 /* Grows the id table to a bucket per pending request: 0 or H1C_ENOMEM. */
