@@ -114,10 +114,8 @@ struct cx {
 	struct pool *pool;
 	int state;
 	int idle;
-	struct h1c__dial dial;
 	void *io;
 	int fd;
-	struct h1c__conn conn;
 	struct rq *writing;       /* body still to send, or waiting for 100 */
 	long long wait100_until;
 	long long last_io, idle_since;
@@ -133,6 +131,10 @@ struct cx {
 	int wr_wants_read;        /* the I/O layer's write waits for readability
 	                             (a TLS handshake) */
 	int rd_wants_write;       /* its read waits for writability */
+	/* Last, so that what every event reads above shares a few cache
+	 * lines: the connection (its FIFO at its end), then the dial. */
+	struct h1c__conn conn;
+	struct h1c__dial dial;
 };
 
 /* What the client knows of a descriptor. */
