@@ -379,12 +379,7 @@ static void client_destroy(struct h1c_client *c)
 	}
 	if (c->epfd >= 0)
 		close(c->epfd);
-	while (c->nbufs) {
-		struct h1c__bufs *b = &c->bufs[--c->nbufs];
-		h1c__free(al, b->in);
-		h1c__free(al, b->out);
-		h1c__free(al, b->hdr);
-	}
+	h1c__bufs_free_all(c);
 	h1c__free(al, c->fds);
 	h1c__free(al, c->pfd);
 	h1c__free(al, c->wv);

@@ -203,11 +203,9 @@ int h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		r->flags |= H1C_DONE_PIPELINED;
 		c->st.pipelined++;
 	}
-	/* Buffers again, for a connection taken from idle: a spare set, so
-	 * that a steady stream of requests allocates nothing. */
-	err = h1c__conn_unpark(&x->conn, c->nbufs ? &c->bufs[c->nbufs - 1] : NULL);
-	if (!err && c->nbufs && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
-		c->nbufs--;
+	/* Buffers again, for a connection that gave them back: a spare set,
+	 * so that a steady stream of requests allocates nothing. */
+	err = h1c__bufs_take(c, x);
 	h1c__conn_output(&x->conn, &p, &before);
 	if (!err)
 		err = h1c__conn_request(&x->conn, &r->req);
@@ -422,26 +420,6 @@ int h1c__cx_settle(struct h1c_client *c, struct cx *x)
 	return 0;
 }
 
-/* x is idle as the call unwinds: its buffers serve the next connection
- * taken from idle, and past a few they are freed, so that an idle
- * connection keeps at most its own record. A connection given a new
- * request within the same call (a busy client) keeps them: no allocation
- * per request. */
-void h1c__cx_park(struct h1c_client *c, struct cx *x)
-{
-	struct h1c__bufs b;
-
-	if (!h1c__conn_park(&x->conn, &b))
-		return;
-	if (c->nbufs < SPARE_BUFS) {
-		c->bufs[c->nbufs++] = b;
-	} else {
-		h1c__free(c->al, b.in);
-		h1c__free(c->al, b.out);
-		h1c__free(c->al, b.hdr);
-	}
-}
-
 /* One response ended for r (NULL: a cancelled request's). Returns 1 when x
  * is gone. */
 static int response_end(struct h1c_client *c, struct cx *x, struct rq *r)
@@ -631,6 +609,9 @@ int h1c__cx_read(struct h1c_client *c, struct cx *x)
 	int rounds;
 
 	h1c__cx_touch(c, x);
+	/* The buffers it gave back while it waited (bufs.c). */
+	if (h1c__bufs_take(c, x))
+		return h1c__cx_fail(c, x, H1C_ENOMEM, NULL);
 	for (rounds = 0; rounds < 4; rounds++) {
 		char *space;
 		size_t room;

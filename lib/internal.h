@@ -233,6 +233,11 @@ struct h1c__conn {
 	                                     response, the fields above always */
 };
 
+/* reader.c: points r, between responses (no byte of the next one seen),
+ * at another header-view array of the same size. Returns 1, or 0 when r
+ * is not between responses (it is then left alone). */
+int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
+
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
                    const struct h1c_allocator *al);
 

@@ -85,8 +85,7 @@ static void settle(struct h1c_client *c)
 		long long when = h1c__cx_deadline(c, x);
 
 		h1c__touched_unlink(c, x);
-		if (x->idle)
-			h1c__cx_park(c, x);
+		h1c__bufs_park(c, x);
 		if (!when)
 			h1c__heap_del(&c->heap, &x->dl);
 		else if (!x->dl.idx || when < x->dl.at)

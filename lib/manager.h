@@ -23,7 +23,8 @@
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
 #define SPARE_BUFS 8     /* buffer sets kept for connections taken from
-                            idle; an idle connection keeps none */
+                            idle, beyond one per busy connection; an
+                            idle connection keeps none */
 
 /* Where a request is. */
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
@@ -166,11 +167,12 @@ struct h1c_client {
 	                             may have changed */
 	struct cx *flushq;        /* connections given requests to write */
 	struct h1c__heap heap;    /* every deadline */
-	struct h1c__bufs bufs[SPARE_BUFS]; /* buffers idle connections gave */
-	unsigned nbufs;
+	struct h1c__bufs *bufs;   /* the spare buffer sets, a stack (bufs.c) */
+	unsigned nbufs, bufs_cap;
 	struct cx *conns;
 	unsigned nconns;
 	struct cx *idle_head, *idle_tail;
+	unsigned nidle;           /* connections on that list */
 	struct rq *live;
 	unsigned nlive, nwaiting;
 	struct rq *spare;
@@ -237,6 +239,11 @@ void h1c__idle_push(struct h1c_client *c, struct cx *x);
 /* Ends the requests waiting in p when p has no connection to serve them. */
 void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
 
+/* bufs.c: the spare buffer sets, a stack (the warmest on top). */
+void h1c__bufs_park(struct h1c_client *c, struct cx *x);
+int h1c__bufs_take(struct h1c_client *c, struct cx *x);
+void h1c__bufs_free_all(struct h1c_client *c);
+
 /* The rooms above request and pool (one way: client, loop, dispatch, cx,
  * then the interest table). */
 /* interest.c */
@@ -257,7 +264,6 @@ int h1c__cx_flush(struct h1c_client *c, struct cx *x);
 int h1c__fresh_lost(const struct h1c_client *c, struct cx *x);
 int h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
 int h1c__cx_settle(struct h1c_client *c, struct cx *x);
-void h1c__cx_park(struct h1c_client *c, struct cx *x);
 int h1c__cx_read(struct h1c_client *c, struct cx *x);
 int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
 long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x);

@@ -192,6 +192,7 @@ void h1c__idle_unlink(struct h1c_client *c, struct cx *x)
 		x->inext->iprev = x->iprev;
 	x->inext = x->iprev = NULL;
 	x->idle = 0;
+	c->nidle--;
 }
 
 /* Puts x at the front of both idle lists. */
@@ -200,6 +201,7 @@ void h1c__idle_push(struct h1c_client *c, struct cx *x)
 	struct pool *p = x->pool;
 
 	x->idle = 1;
+	c->nidle++;
 	x->lprev = NULL;
 	x->lnext = c->idle_head;
 	if (c->idle_head)
