@@ -36,6 +36,7 @@ static long long earliest(long long a, long long b)
 void h1c__cx_destroy(struct h1c_client *c, struct cx *x)
 {
 	h1c__idle_unlink(c, x);
+	h1c__pipe_file(x, 0);
 	h1c__touched_unlink(c, x);
 	h1c__flushq_unlink(c, x);
 	h1c__heap_del(&c->heap, &x->dl);

@@ -84,11 +84,17 @@ struct rq {
 struct pool {
 	struct pool *next, *prev; /* every pool */
 	struct pool *hnext;       /* the next in its bucket of the pool table */
-	struct pool *wnext, *wprev; /* pools with requests waiting */
+	struct pool *rnext, *rprev; /* with requests waiting and news: to visit */
+	struct pool *snext, *sprev; /* waiting for room under max_connections */
 	struct pool *gcnext;      /* pools that may have become unused */
-	int waiting, gc;          /* on those two lists */
+	int ready, slotq, gc;     /* on those three lists */
+	int visiting;             /* dispatch is at it: news needs no visit */
 	struct cx *conns;         /* its connections */
 	struct cx *idle;          /* its idle ones, most recently used first */
+	/* Its connections that may take one more request in a pipeline, by
+	 * requests in flight (pipe[k]: k of them), so that the one with the
+	 * fewest is found without a walk. */
+	struct cx *pipe[H1C_MAX_PIPELINE];
 	char host[256]; /* what is connected to: the origin, or the proxy */
 	unsigned port;
 	int via_proxy;
@@ -110,6 +116,8 @@ struct cx {
 	struct cx *inext, *iprev; /* its pool's idle ones */
 	struct cx *tnext, *tprev; /* touched: deadline and interest to settle */
 	struct cx *fnext, *fprev; /* output queued by this dispatch, to write */
+	struct cx *qnext, *qprev; /* its pool's pipe[pipe_slot] */
+	unsigned pipe_slot;       /* 0: on none */
 	int touched, flushq;      /* on those two lists */
 	struct h1c__deadline dl;  /* when it needs attention (lazily early) */
 	struct pool *pool;
@@ -158,7 +166,10 @@ struct h1c_client {
 	struct pool *pools;
 	struct pool **pbuckets;   /* pools by key */
 	size_t npbuckets, npools;
-	struct pool *wpools;      /* pools with requests waiting */
+	struct pool *ready_head, *ready_tail; /* pools to visit, in order */
+	struct pool *slot_head, *slot_tail;   /* pools waiting for room under
+	                                         max_connections, in order */
+	unsigned nslot;                       /* on that list */
 	struct pool *gcq;         /* pools that may be unused now */
 	struct rq **ibuckets;     /* pending requests by id */
 	size_t nibuckets;
@@ -227,9 +238,18 @@ void h1c__complete(struct h1c_client *c);
 /* pool.c: pools, their queues and idle lists. */
 struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
                            const struct h1c_io *io, void *io_user);
-/* Keeps p on the list of pools with waiting requests, and notes it for
- * h1c__pool_gc() when it may be unused. */
+/* Something changed in p: it is visited by the next dispatch when it has
+ * waiting requests; it leaves the dispatch lists when it has none, and is
+ * noted for h1c__pool_gc() when it may be unused. */
 void h1c__pool_update(struct h1c_client *c, struct pool *p);
+/* The next pool to visit, taken off its list, or NULL. */
+struct pool *h1c__ready_pop(struct h1c_client *c);
+/* p waits for room under the client's total (at the back of that line),
+ * and h1c__slot_pop() takes the first. */
+void h1c__slot_wait(struct h1c_client *c, struct pool *p);
+struct pool *h1c__slot_pop(struct h1c_client *c);
+/* Files x under its pool's pipe[slot] (0: under none). */
+void h1c__pipe_file(struct cx *x, unsigned slot);
 void h1c__pool_gc(struct h1c_client *c);
 void h1c__pool_enqueue(struct h1c_client *c, struct rq *r);
 void h1c__wait_unlink(struct h1c_client *c, struct rq *r);
