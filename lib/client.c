@@ -194,7 +194,11 @@ int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 
 int h1c_client_on_timeout(struct h1c_client *c)
 {
-	return c ? step(c, -1, 0) : H1C_EINVAL;
+	if (!c)
+		return H1C_EINVAL;
+	/* The loop's timer fired: it holds none until one is told again. */
+	c->timer_reported = -2;
+	return step(c, -1, 0);
 }
 
 void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)

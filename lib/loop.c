@@ -109,10 +109,16 @@ void h1c__sync_loop(struct h1c_client *c)
 	if (!c->has_loop)
 		return;
 	ms = h1c_client_timeout(c);
-	if (c->loop.timer && (ms != -1 || c->timer_reported != -1)) {
-		c->loop.timer(c->loop.user, ms);
-		c->timer_reported = ms;
-	}
+	if (!c->loop.timer || (ms == -1 && c->timer_reported == -1))
+		return;
+	/* The same deadline as the loop's timer holds already (it is due at
+	 * the same moment): nothing to tell, so that a busy client does not
+	 * move the loop's timer on every event. */
+	if (ms > 0 && c->timer_reported > 0 && c->timer_at == h1c__heap_top(&c->heap)->at)
+		return;
+	c->loop.timer(c->loop.user, ms);
+	c->timer_reported = ms;
+	c->timer_at = ms > 0 ? h1c__heap_top(&c->heap)->at : 0;
 }
 
 /* Handles readiness of fd; no dispatch. */

@@ -193,6 +193,7 @@ struct h1c_client {
 	size_t fds_cap;
 	struct h1c_loop loop;
 	int has_loop, timer_reported;
+	long long timer_at;       /* the deadline behind timer_reported > 0 */
 	int epfd;                /* the built-in loop's epoll set, or -1 */
 	struct pollfd *pfd;      /* run_loop's poll array ... */
 	struct h1c_watch *wv;    /* ... and the watches it is made from */
