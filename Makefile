@@ -47,7 +47,7 @@ LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
 B = build
 LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c lib/url.c \
           lib/conn.c lib/transport.c lib/timer.c lib/request.c lib/pool.c lib/interest.c \
-          lib/dial.c lib/cx.c lib/exchange.c lib/dispatch.c lib/loop.c lib/client.c \
+          lib/bufs.c lib/dial.c lib/cx.c lib/exchange.c lib/dispatch.c lib/loop.c lib/client.c \
           lib/fetch.c
 # The MSN gateway module is optional: WITH_MSNGW=0 leaves it out.
 WITH_MSNGW ?= 1

@@ -184,6 +184,10 @@ int h1c_client_on_ready(struct h1c_client *c, int fd, unsigned events)
 
 int h1c_client_on_timeout(struct h1c_client *c)
 {
+	if (!c)
+		return H1C_EINVAL;
+	/* The loop's timer fired: it holds none until one is told again. */
+	c->timer_reported = -2;
 	return h1c_client_on_ready(c, -1, 0);
 }
 
@@ -372,12 +376,7 @@ static void client_destroy(struct h1c_client *c)
 	}
 	if (c->epfd >= 0)
 		close(c->epfd);
-	while (c->nbufs) {
-		struct h1c__bufs *b = &c->bufs[--c->nbufs];
-		h1c__free(al, b->in);
-		h1c__free(al, b->out);
-		h1c__free(al, b->hdr);
-	}
+	h1c__bufs_free_all(c);
 	h1c__free(al, c->fds);
 	h1c__free(al, c->pfd);
 	h1c__free(al, c->wv);

@@ -94,6 +94,8 @@ int h1c__conn_unpark(struct h1c__conn *c, const struct h1c__bufs *b)
 			return H1C_ENOMEM;
 	}
 	/* Between responses the reader holds nothing but the array. */
+	if (h1c__reader_rehome(&c->rd, c->hdr))
+		return 0;
 	return h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
 }
 

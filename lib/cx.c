@@ -28,6 +28,7 @@ void h1c__cx_close(struct h1c_client *c, struct cx *x)
 	if (x->state == CX_DEAD)
 		return;
 	h1c__idle_unlink(c, x);
+	h1c__pipe_file(x, 0);
 	h1c__touched_unlink(c, x);
 	h1c__flushq_unlink(c, x);
 	h1c__heap_del(&c->heap, &x->dl);
@@ -249,26 +250,6 @@ void h1c__cx_settle(struct h1c_client *c, struct cx *x)
 	if (!x->idle)
 		h1c__idle_push(c, x); /* its buffers go when the call unwinds (settle) */
 	h1c__cx_touch(c, x);
-}
-
-/* x is idle as the call unwinds: its buffers serve the next connection
- * taken from idle, and past a few they are freed, so that an idle
- * connection keeps at most its own record. A connection given a new
- * request within the same call (a busy client) keeps them: no allocation
- * per request. */
-void h1c__cx_park(struct h1c_client *c, struct cx *x)
-{
-	struct h1c__bufs b;
-
-	if (!h1c__conn_park(&x->conn, &b))
-		return;
-	if (c->nbufs < SPARE_BUFS) {
-		c->bufs[c->nbufs++] = b;
-	} else {
-		h1c__free(c->al, b.in);
-		h1c__free(c->al, b.out);
-		h1c__free(c->al, b.hdr);
-	}
 }
 
 /* The last stage of the dial of x is done: x is open, and idle until

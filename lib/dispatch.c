@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Returns 1 when one more request may be pipelined onto x. */
-static int can_pipeline(const struct h1c_client *c, const struct cx *x, const struct rq *r,
-                        long long now)
+/* Returns 1 when one more idempotent request may be pipelined onto x (the
+ * pool's back-off aside). */
+static int can_pipeline(const struct h1c_client *c, const struct cx *x)
 {
 	const struct h1c__conn *k = &x->conn;
 	const struct rq *tail;
@@ -28,8 +28,6 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 	if (x->state != CX_OPEN || x->write_failed || !x->pipeline_ok || x->writing ||
 	    h1c__conn_in_flight(k) == 0 || h1c__conn_in_flight(k) >= c->o.pipeline_depth ||
 	    !h1c__conn_may_send(k))
-		return 0;
-	if (!r->idempotent || now < x->pool->no_pipeline_until)
 		return 0;
 	/* Refilled as soon as a response leaves room: waiting for half of
 	 * the pipeline to drain left a server without TCP_NODELAY holding its
@@ -48,15 +46,36 @@ static int can_pipeline(const struct h1c_client *c, const struct cx *x, const st
 	return 1;
 }
 
-/* Makes room for one more connection by closing the least recently used
- * idle one. Returns 1 when there is room. */
-static int make_room(struct h1c_client *c)
+/* Files x among its pool's connections that may take a pipelined request,
+ * under the number it has in flight, or under none. */
+static void pipe_refile(const struct h1c_client *c, struct cx *x)
+{
+	if (c->o.pipeline_depth > 1)
+		h1c__pipe_file(x, can_pipeline(c, x) ? h1c__conn_in_flight(&x->conn) : 0);
+}
+
+/* The client's total: max_connections, or fewer when descriptors ran out. */
+static unsigned conn_limit(const struct h1c_client *c)
 {
 	unsigned limit = c->o.max_connections;
 
 	if (c->fd_cap && c->fd_cap < limit)
 		limit = c->fd_cap;
-	if (c->nconns < limit)
+	return limit;
+}
+
+/* Returns 1 when one more connection fits under the total, or an idle one
+ * may be closed for it. */
+static int have_room(const struct h1c_client *c)
+{
+	return c->nconns < conn_limit(c) || c->idle_tail;
+}
+
+/* Makes room for one more connection by closing the least recently used
+ * idle one. Returns 1 when there is room. */
+static int make_room(struct h1c_client *c)
+{
+	if (c->nconns < conn_limit(c))
 		return 1;
 	if (!c->idle_tail)
 		return 0;
@@ -101,22 +120,30 @@ static struct cx *take_idle(struct h1c_client *c, const struct pool *p, long lon
 }
 
 /* The live connection of p with the fewest requests in flight that may take
- * r in a pipeline, or NULL. */
-static struct cx *pick_pipeline(struct h1c_client *c, const struct pool *p, const struct rq *r,
+ * r in a pipeline, or NULL: the first of the lowest pipe[] list, each list
+ * kept up to date as its connections change (those found unfit on the way
+ * are taken off: they come back when something happens to them). */
+static struct cx *pick_pipeline(struct h1c_client *c, struct pool *p, const struct rq *r,
                                 long long now)
 {
-	struct cx *x, *best = NULL;
+	unsigned k;
 
-	/* At most max_per_origin of them. */
-	for (x = p->conns; x; x = x->pnext)
-		if (can_pipeline(c, x, r, now) &&
-		    (!best || h1c__conn_in_flight(&x->conn) < h1c__conn_in_flight(&best->conn)))
-			best = x;
-	return best;
+	if (!r->idempotent || now < p->no_pipeline_until)
+		return NULL;
+	for (k = 1; k < c->o.pipeline_depth; k++)
+		while (p->pipe[k]) {
+			struct cx *x = p->pipe[k];
+			if (can_pipeline(c, x))
+				return x;
+			h1c__pipe_file(x, 0);
+		}
+	return NULL;
 }
 
-/* Gives waiting requests their connections (DESIGN: dispatch). */
-static void dispatch_pool(struct h1c_client *c, struct pool *p)
+/* Gives waiting requests their connections (DESIGN: dispatch); a new
+ * connection only when no other pool waits for room before p (first: p
+ * was the first in that line). */
+static void dispatch_pool(struct h1c_client *c, struct pool *p, int first)
 {
 	long long now = h1c__now_ms();
 
@@ -126,12 +153,21 @@ static void dispatch_pool(struct h1c_client *c, struct pool *p)
 
 		if (x) {
 			h1c__assign(c, r, x);
+			pipe_refile(c, x);
 			continue;
 		}
-		/* A new connection for every request that has none coming. */
-		while (p->ndial < p->nwait && p->nconns < c->o.max_per_origin && make_room(c))
-			if (h1c__cx_open(c, p))
+		/* A new connection for every request that has none coming; with
+		 * no room under the total, the pool waits in line for it. */
+		while (p->ndial < p->nwait && p->nconns < c->o.max_per_origin) {
+			/* (A dial that found no descriptor left: the client's
+			 * total is bounded by those it holds until one closes.) */
+			if ((!first && c->slot_head && c->slot_head != p) || !make_room(c) ||
+			    h1c__cx_open(c, p)) {
+				if (p->nwait)
+					h1c__slot_wait(c, p);
 				break;
+			}
+		}
 		if (!p->wait_head)
 			return;
 		r = p->wait_head;
@@ -142,7 +178,16 @@ static void dispatch_pool(struct h1c_client *c, struct pool *p)
 		if (!x)
 			return;
 		h1c__assign(c, r, x);
+		pipe_refile(c, x);
 	}
+}
+
+/* Visits p (taken off the dispatch list it was on). */
+static void visit(struct h1c_client *c, struct pool *p, int first)
+{
+	p->visiting = 1;
+	dispatch_pool(c, p, first);
+	p->visiting = 0;
 }
 
 void h1c__dispatch(struct h1c_client *c)
@@ -157,13 +202,25 @@ void h1c__dispatch(struct h1c_client *c)
 	/* A connection lost while writing sends its requests back to the
 	 * queue: dispatch again, a bounded number of times. */
 	for (pass = 0; pass < 4 && lost; pass++) {
-		struct pool *next;
-		/* Only the pools with requests waiting; a pool leaves the
-		 * list only when its own requests leave it. */
-		for (p = c->wpools; p; p = next) {
-			next = p->wnext;
-			dispatch_pool(c, p);
-		}
+		struct cx *x;
+		unsigned n;
+		/* Only the pools something happened to: a request queued, a
+		 * connection of theirs idle or gone (pool.c marks those), or,
+		 * when requests may be pipelined, one of theirs that had an
+		 * event (room in its pipeline, perhaps); a pool that cannot
+		 * move waits for such news. */
+		if (c->o.pipeline_depth > 1)
+			for (x = c->touched; x; x = x->tnext) {
+				pipe_refile(c, x);
+				h1c__pool_update(c, x->pool);
+			}
+		/* Their own idle connections and pipelines first; then room
+		 * under the total goes to the pools waiting for it, in the
+		 * order they began to wait. */
+		while ((p = h1c__ready_pop(c)))
+			visit(c, p, 0);
+		for (n = c->nslot; n && c->slot_head && have_room(c); n--)
+			visit(c, h1c__slot_pop(c), 1);
 		lost = 0;
 		/* Only the connections given requests by this dispatch. */
 		while (c->flushq) {

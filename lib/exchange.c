@@ -105,11 +105,9 @@ void h1c__assign(struct h1c_client *c, struct rq *r, struct cx *x)
 		r->flags |= H1C_DONE_PIPELINED;
 		c->st.pipelined++;
 	}
-	/* Buffers again, for a connection taken from idle: a spare set, so
-	 * that a steady stream of requests allocates nothing. */
-	err = h1c__conn_unpark(&x->conn, c->nbufs ? &c->bufs[c->nbufs - 1] : NULL);
-	if (!err && c->nbufs && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
-		c->nbufs--;
+	/* Buffers again, for a connection that gave them back: a spare set,
+	 * so that a steady stream of requests allocates nothing. */
+	err = h1c__bufs_take(c, x);
 	h1c__conn_output(&x->conn, &p, &before);
 	if (!err)
 		err = h1c__conn_request(&x->conn, &r->req);
@@ -376,6 +374,11 @@ void h1c__cx_read(struct h1c_client *c, struct cx *x)
 	if (x->state != CX_OPEN)
 		return;
 	h1c__cx_touch(c, x);
+	/* The buffers it gave back while it waited (bufs.c). */
+	if (h1c__bufs_take(c, x)) {
+		h1c__cx_fail(c, x, H1C_ENOMEM, NULL);
+		return;
+	}
 	for (rounds = 0; rounds < 4; rounds++) {
 		char *space;
 		size_t room;

@@ -223,14 +223,20 @@ struct h1c__conn {
 	char *in, *out;
 	size_t in_len, in_cap, in_off;
 	size_t out_len, out_cap, out_off;
-	struct h1c__pending q[H1C__MAXQ];
 	unsigned q_head, q_n;
 	unsigned long sent, done; /* requests written, final responses read */
 	long ka_max, ka_timeout;  /* the server's latest hints, or -1 */
 	long long ka_limit;       /* sent must stay below this; -1: no hint */
 	int no_reuse;             /* the connection must not carry another */
 	int got_bytes;            /* bytes of the current response arrived */
+	struct h1c__pending q[H1C__MAXQ]; /* last: one entry is read per
+	                                     response, the fields above always */
 };
+
+/* reader.c: points r, between responses (no byte of the next one seen),
+ * at another header-view array of the same size. Returns 1, or 0 when r
+ * is not between responses (it is then left alone). */
+int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
 
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
                    const struct h1c_allocator *al);

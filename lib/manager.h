@@ -24,7 +24,8 @@
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
 #define SPARE_BUFS 8     /* buffer sets kept for connections taken from
-                            idle; an idle connection keeps none */
+                            idle, beyond one per busy connection; an
+                            idle connection keeps none */
 
 /* Where a request is. */
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
@@ -86,11 +87,17 @@ struct rq {
 struct pool {
 	struct pool *next, *prev; /* every pool */
 	struct pool *hnext;       /* the next in its bucket of the pool table */
-	struct pool *wnext, *wprev; /* pools with requests waiting */
+	struct pool *rnext, *rprev; /* with requests waiting and news: to visit */
+	struct pool *snext, *sprev; /* waiting for room under max_connections */
 	struct pool *gcnext;      /* pools that may have become unused */
-	int waiting, gc;          /* on those two lists */
+	int ready, slotq, gc;     /* on those three lists */
+	int visiting;             /* dispatch is at it: news needs no visit */
 	struct cx *conns;         /* its connections */
 	struct cx *idle;          /* its idle ones, most recently used first */
+	/* Its connections that may take one more request in a pipeline, by
+	 * requests in flight (pipe[k]: k of them), so that the one with the
+	 * fewest is found without a walk. */
+	struct cx *pipe[H1C_MAX_PIPELINE];
 	char host[256]; /* what is connected to: the origin, or the proxy */
 	unsigned port;
 	int via_proxy;
@@ -112,19 +119,15 @@ struct cx {
 	struct cx *inext, *iprev; /* its pool's idle ones */
 	struct cx *tnext, *tprev; /* touched: deadline and interest to settle */
 	struct cx *fnext, *fprev; /* output queued by this dispatch, to write */
+	struct cx *qnext, *qprev; /* its pool's pipe[pipe_slot] */
+	unsigned pipe_slot;       /* 0: on none */
 	int touched, flushq;      /* on those two lists */
 	struct h1c__deadline dl;  /* when it needs attention (lazily early) */
 	struct pool *pool;
 	int state;
 	int idle;
-	/* Its dial (CX_DIAL): the stages it passes, the one it is at. */
-	const struct h1c__stage *const *plan;
-	unsigned stage;
-	long long dial_since;
-	struct h1c__dial dial;    /* the connect stage's address race */
 	void *io;                 /* the I/O layer's context, once opened */
 	int fd;                   /* its socket (or the layer's), once connected */
-	struct h1c__conn conn;
 	struct rq *writing;       /* body still to send, or waiting for 100 */
 	long long wait100_until;
 	long long last_io, idle_since;
@@ -140,6 +143,15 @@ struct cx {
 	int wr_wants_read;        /* the I/O layer's write waits for readability
 	                             (a TLS handshake) */
 	int rd_wants_write;       /* its read waits for writability */
+	/* Last, so that what every event reads above shares a few cache
+	 * lines: the connection (its FIFO at its end), then the dial. */
+	struct h1c__conn conn;
+	/* Its dial (CX_DIAL): the stages it passes, the one it is at, and the
+	 * connect stage's address race. */
+	const struct h1c__stage *const *plan;
+	unsigned stage;
+	long long dial_since;
+	struct h1c__dial dial;
 };
 
 /* What the client knows of a descriptor. */
@@ -164,7 +176,10 @@ struct h1c_client {
 	struct pool *pools;
 	struct pool **pbuckets;   /* pools by key */
 	size_t npbuckets, npools;
-	struct pool *wpools;      /* pools with requests waiting */
+	struct pool *ready_head, *ready_tail; /* pools to visit, in order */
+	struct pool *slot_head, *slot_tail;   /* pools waiting for room under
+	                                         max_connections, in order */
+	unsigned nslot;                       /* on that list */
 	struct pool *gcq;         /* pools that may be unused now */
 	struct rq **ibuckets;     /* pending requests by id */
 	size_t nibuckets;
@@ -173,12 +188,13 @@ struct h1c_client {
 	                             may have changed */
 	struct cx *flushq;        /* connections given requests to write */
 	struct h1c__heap heap;    /* every deadline */
-	struct h1c__bufs bufs[SPARE_BUFS]; /* buffers idle connections gave */
-	unsigned nbufs;
+	struct h1c__bufs *bufs;   /* the spare buffer sets, a stack (bufs.c) */
+	unsigned nbufs, bufs_cap;
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;
 	struct cx *idle_head, *idle_tail;
+	unsigned nidle;           /* connections on that list */
 	struct rq *live;
 	unsigned nlive, nwaiting;
 	struct rq *spare;
@@ -188,6 +204,7 @@ struct h1c_client {
 	size_t fds_cap;
 	struct h1c_loop loop;
 	int has_loop, timer_reported;
+	long long timer_at;       /* the deadline behind timer_reported > 0 */
 	int epfd;                /* the built-in loop's epoll set, or -1 */
 	struct pollfd *pfd;      /* run_loop's poll array ... */
 	struct h1c_watch *wv;    /* ... and the watches it is made from */
@@ -239,9 +256,18 @@ void h1c__complete(struct h1c_client *c);
 /* pool.c: pools, their queues and idle lists. */
 struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
                            const struct h1c_io *io, void *io_user);
-/* Keeps p on the list of pools with waiting requests, and notes it for
- * h1c__pool_gc() when it may be unused. */
+/* Something changed in p: it is visited by the next dispatch when it has
+ * waiting requests; it leaves the dispatch lists when it has none, and is
+ * noted for h1c__pool_gc() when it may be unused. */
 void h1c__pool_update(struct h1c_client *c, struct pool *p);
+/* The next pool to visit, taken off its list, or NULL. */
+struct pool *h1c__ready_pop(struct h1c_client *c);
+/* p waits for room under the client's total (at the back of that line),
+ * and h1c__slot_pop() takes the first. */
+void h1c__slot_wait(struct h1c_client *c, struct pool *p);
+struct pool *h1c__slot_pop(struct h1c_client *c);
+/* Files x under its pool's pipe[slot] (0: under none). */
+void h1c__pipe_file(struct cx *x, unsigned slot);
 void h1c__pool_gc(struct h1c_client *c);
 void h1c__pool_enqueue(struct h1c_client *c, struct rq *r);
 void h1c__wait_unlink(struct h1c_client *c, struct rq *r);
@@ -250,6 +276,11 @@ void h1c__idle_unlink(struct h1c_client *c, struct cx *x);
 void h1c__idle_push(struct h1c_client *c, struct cx *x);
 /* Ends the requests waiting in p when p has no connection to serve them. */
 void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
+
+/* bufs.c: the spare buffer sets, a stack (the warmest on top). */
+void h1c__bufs_park(struct h1c_client *c, struct cx *x);
+int h1c__bufs_take(struct h1c_client *c, struct cx *x);
+void h1c__bufs_free_all(struct h1c_client *c);
 
 /* The rooms above request and pool (one way: client, loop, dispatch, cx,
  * then the interest table). */
@@ -300,7 +331,6 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p);
 int h1c__fresh_lost(const struct h1c_client *c, struct cx *x);
 void h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);
 void h1c__cx_settle(struct h1c_client *c, struct cx *x);
-void h1c__cx_park(struct h1c_client *c, struct cx *x);
 int h1c__cx_dial(struct h1c_client *c, struct cx *x, int ready_fd);
 long long h1c__cx_deadline(const struct h1c_client *c, const struct cx *x);
 void h1c__rq_abort(struct h1c_client *c, struct rq *r, int err);

@@ -2,8 +2,11 @@
  * pool.c - pools: the connections and waiting requests of one key (host
  * and port connected to, proxy or not, I/O vtable), found through a hash
  * table; each pool's queue of waiting requests, its connections and its
- * idle ones (and the client's idle list, least recently used last); the
- * list of pools with requests waiting, and pools freed once unused. Calls
+ * idle ones (and the client's idle list, least recently used last), and
+ * those that may take a pipelined request, by requests in flight; the
+ * pools dispatch is to visit (requests waiting, and news: a request
+ * queued, a connection of theirs changed or gone) and those waiting for
+ * room under the client's total, each in order; pools freed once unused. Calls
  * request.c only (a pool that cannot be served ends its requests).
  */
 #include "manager.h"
@@ -103,26 +106,97 @@ static void pool_free(struct h1c_client *c, struct pool *p)
 	h1c__free(c->al, p);
 }
 
-/* Keeps p on the list of pools with waiting requests exactly while it has
- * some, and notes it for the end of dispatch when it may be unused. */
+/* ---- the dispatch lists: pools to visit, pools waiting for room ------------- */
+
+static void ready_unlink(struct h1c_client *c, struct pool *p)
+{
+	if (!p->ready)
+		return;
+	if (p->rprev)
+		p->rprev->rnext = p->rnext;
+	else
+		c->ready_head = p->rnext;
+	if (p->rnext)
+		p->rnext->rprev = p->rprev;
+	else
+		c->ready_tail = p->rprev;
+	p->rnext = p->rprev = NULL;
+	p->ready = 0;
+}
+
+struct pool *h1c__ready_pop(struct h1c_client *c)
+{
+	struct pool *p = c->ready_head;
+
+	if (p)
+		ready_unlink(c, p);
+	return p;
+}
+
+static void slot_unlink(struct h1c_client *c, struct pool *p)
+{
+	if (!p->slotq)
+		return;
+	if (p->sprev)
+		p->sprev->snext = p->snext;
+	else
+		c->slot_head = p->snext;
+	if (p->snext)
+		p->snext->sprev = p->sprev;
+	else
+		c->slot_tail = p->sprev;
+	p->snext = p->sprev = NULL;
+	p->slotq = 0;
+	c->nslot--;
+}
+
+void h1c__slot_wait(struct h1c_client *c, struct pool *p)
+{
+	if (p->slotq)
+		return;
+	p->slotq = 1;
+	c->nslot++;
+	p->snext = NULL;
+	p->sprev = c->slot_tail;
+	if (c->slot_tail)
+		c->slot_tail->snext = p;
+	else
+		c->slot_head = p;
+	c->slot_tail = p;
+}
+
+struct pool *h1c__slot_pop(struct h1c_client *c)
+{
+	struct pool *p = c->slot_head;
+
+	if (p)
+		slot_unlink(c, p);
+	return p;
+}
+
+/* Puts p, with requests waiting, at the back of the pools to visit; while
+ * dispatch is at it already, its own loop sees what changed. */
+static void ready_push(struct h1c_client *c, struct pool *p)
+{
+	if (p->ready || p->visiting)
+		return;
+	p->ready = 1;
+	p->rnext = NULL;
+	p->rprev = c->ready_tail;
+	if (c->ready_tail)
+		c->ready_tail->rnext = p;
+	else
+		c->ready_head = p;
+	c->ready_tail = p;
+}
+
 void h1c__pool_update(struct h1c_client *c, struct pool *p)
 {
-	if (p->nwait && !p->waiting) {
-		p->waiting = 1;
-		p->wprev = NULL;
-		p->wnext = c->wpools;
-		if (c->wpools)
-			c->wpools->wprev = p;
-		c->wpools = p;
-	} else if (!p->nwait && p->waiting) {
-		if (p->wprev)
-			p->wprev->wnext = p->wnext;
-		else
-			c->wpools = p->wnext;
-		if (p->wnext)
-			p->wnext->wprev = p->wprev;
-		p->wnext = p->wprev = NULL;
-		p->waiting = 0;
+	if (p->nwait) {
+		ready_push(c, p);
+	} else {
+		ready_unlink(c, p);
+		slot_unlink(c, p);
 	}
 	if (!p->nwait && !p->nconns && !p->gc) {
 		p->gc = 1;
@@ -192,14 +266,17 @@ void h1c__idle_unlink(struct h1c_client *c, struct cx *x)
 		x->inext->iprev = x->iprev;
 	x->inext = x->iprev = NULL;
 	x->idle = 0;
+	c->nidle--;
 }
 
-/* Puts x at the front of both idle lists. */
+/* Puts x at the front of both idle lists (its pool may use it: news). */
 void h1c__idle_push(struct h1c_client *c, struct cx *x)
 {
 	struct pool *p = x->pool;
 
+	h1c__pool_update(c, p);
 	x->idle = 1;
+	c->nidle++;
 	x->lprev = NULL;
 	x->lnext = c->idle_head;
 	if (c->idle_head)
@@ -212,6 +289,31 @@ void h1c__idle_push(struct h1c_client *c, struct cx *x)
 	if (p->idle)
 		p->idle->iprev = x;
 	p->idle = x;
+}
+
+void h1c__pipe_file(struct cx *x, unsigned slot)
+{
+	struct pool *p = x->pool;
+
+	if (x->pipe_slot == slot)
+		return;
+	if (x->pipe_slot) {
+		if (x->qprev)
+			x->qprev->qnext = x->qnext;
+		else
+			p->pipe[x->pipe_slot] = x->qnext;
+		if (x->qnext)
+			x->qnext->qprev = x->qprev;
+		x->qnext = x->qprev = NULL;
+	}
+	x->pipe_slot = slot;
+	if (slot) {
+		x->qprev = NULL;
+		x->qnext = p->pipe[slot];
+		if (p->pipe[slot])
+			p->pipe[slot]->qprev = x;
+		p->pipe[slot] = x;
+	}
 }
 
 /* Ends the requests waiting in p when p has no connection left to serve

@@ -22,6 +22,15 @@ int h1c_reader_init(struct h1c_reader *r, const struct h1c_options *opt,
 	return 0;
 }
 
+/* (internal.h) */
+int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers)
+{
+	if (r->state_ != R_HEAD || r->last_len_ || r->interim_)
+		return 0;
+	r->headers_ = headers;
+	return 1;
+}
+
 /* The response needed a tolerance: its connection must not be reused. */
 static void taint(struct h1c_reader *r)
 {

@@ -2621,6 +2621,77 @@ static void test_descriptors_exhausted(void **state)
 }
 
 
+/* ---- many pools waiting for room ------------------------------------------------ */
+
+#define SAT_ORIGINS 6
+#define SAT_POOLS (2 * SAT_ORIGINS) /* 127.0.0.1 and localhost: a pool each */
+#define SAT_ROUNDS 3
+
+static int sat_seq;
+static int sat_order[SAT_POOLS * SAT_ROUNDS];
+
+static void sat_done(void *user, int err, unsigned flags)
+{
+	struct job *j = user;
+
+	j_done(user, err, flags);
+	sat_order[j - many] = sat_seq++;
+}
+
+static const struct h1c_callbacks sat_cbs = {NULL, j_head, j_data, NULL, sat_done};
+
+/* Twelve pools, each at its max_per_origin of 1, under a total of one
+ * connection, with three requests waiting in each, queued pool after pool:
+ * as the one connection frees, the pools are served in the order their
+ * requests were queued, each pool's requests in order, every request once,
+ * and no pool is visited for nothing while it waits (the dispatch lists). */
+static void test_saturated_pools_in_order(void **state)
+{
+	struct origin o[SAT_ORIGINS];
+	struct h1c_client_options co;
+	struct h1c_client *c;
+	struct h1c_stats st;
+	int i, k, r;
+
+	(void)state;
+	memset(many, 0, sizeof(many));
+	sat_seq = 0;
+	for (k = 0; k < SAT_ORIGINS; k++)
+		origin_start(&o[k], NULL);
+	memset(&co, 0, sizeof(co));
+	co.max_per_origin = 1;
+	co.max_connections = 1;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	for (r = 0; r < SAT_ROUNDS; r++)
+		for (k = 0; k < SAT_POOLS; k++) {
+			struct h1c_request rq;
+			char url[128];
+			i = k * SAT_ROUNDS + r;
+			snprintf(url, sizeof(url), "http://%s:%d/bytes/%d",
+			         k % 2 ? "localhost" : "127.0.0.1", o[k / 2].port, i + 1);
+			memset(&rq, 0, sizeof(rq));
+			rq.url = url;
+			assert_true(h1c_client_request(c, &rq, &sat_cbs, &many[i]) > 0);
+		}
+	run_all(c);
+	for (i = 0; i < SAT_POOLS * SAT_ROUNDS; i++) {
+		assert_int_equal(many[i].ended, 1);
+		assert_int_equal(many[i].err, 0);
+		assert_true(bytes_ok(&many[i], (size_t)i + 1));
+		/* Pool after pool, in the order of their first requests; in
+		 * each pool, its requests in order. */
+		assert_int_equal(sat_order[i], i);
+	}
+	h1c_client_stats(c, &st);
+	/* One connection per pool, carrying its three requests in turn. */
+	assert_int_equal(st.connections_opened, SAT_POOLS);
+	assert_int_equal(st.responses, SAT_POOLS * SAT_ROUNDS);
+	h1c_client_free(c);
+	for (k = 0; k < SAT_ORIGINS; k++)
+		origin_stop(&o[k]);
+}
+
 /* ---- what an idle connection and a request cost --------------------------------- */
 
 static long long sz_live_bytes, sz_allocs;
@@ -2997,6 +3068,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_layer_fails_before_sending, stop_all),
 		cmocka_unit_test_teardown(test_fresh_connection_not_replayed, stop_all),
 		cmocka_unit_test_teardown(test_descriptors_exhausted, stop_all),
+		cmocka_unit_test_teardown(test_saturated_pools_in_order, stop_all),
 		cmocka_unit_test_teardown(test_idle_memory, stop_all),
 		cmocka_unit_test_teardown(test_options_older_size, stop_all),
 		cmocka_unit_test_teardown(test_options_off, stop_all),
