@@ -35,7 +35,7 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 	if (!c || !req)
 		return H1C_EINVAL;
 	/* No more of the caller's struct than its size says. */
-	h1c__opts_copy(&copy, sizeof(copy), req, sizeof(copy));
+	h1c__opts_copy(&copy, sizeof(copy), req, H1C__V02_REQUEST);
 	if (!q->url || c->closing || !h1c__request_valid(q))
 		return H1C_EINVAL;
 	if (c->nwaiting >= c->o.max_queued)
@@ -280,7 +280,7 @@ struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *
 	int err = 0;
 
 	/* No more of the caller's struct than its size says. */
-	h1c__opts_copy(&o, sizeof(o), opt, sizeof(o));
+	h1c__opts_copy(&o, sizeof(o), opt, H1C__V02_CLIENT_OPTIONS);
 	o.size = sizeof(o);
 	c = h1c__malloc(o.alloc, sizeof(*c));
 	if (!c) {

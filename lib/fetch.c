@@ -142,7 +142,7 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 	if (c->al)
 		al = res->alloc_ = *c->al;
 	/* A body kept in memory is bounded by the client's max_body. */
-	h1c__opts_copy(&q, sizeof(q), req, sizeof(q));
+	h1c__opts_copy(&q, sizeof(q), req, H1C__V02_REQUEST);
 	q.size = sizeof(q);
 	f.req = &q;
 	f.res = res;

@@ -557,7 +557,7 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 	const struct h1c_allocator *al;
 
 	/* No more of the caller's struct than its size says. */
-	h1c__opts_copy(&copy, sizeof(copy), opt, sizeof(copy));
+	h1c__opts_copy(&copy, sizeof(copy), opt, H1C__END(h1c_msngw_options, max_retries));
 	o = opt ? &copy : NULL;
 	server = o && o->server ? o->server : "NS";
 	ip = o && o->ip ? o->ip : NULL;
