@@ -46,7 +46,12 @@ static void on_done(void *user, int err, unsigned flags)
 
 int main(int argc, char **argv)
 {
-	static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = on_head,
+		.on_data = on_data,
+		.on_done = on_done,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct fetch *f;

@@ -82,7 +82,12 @@ static void on_done(void *user, int err, unsigned flags)
 
 int main(int argc, char **argv)
 {
-	static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = on_head,
+		.on_data = on_data,
+		.on_done = on_done,
+	};
 	struct h1c_client_options co;
 	struct loop l = {-1, -1};
 	struct h1c_loop hooks;
@@ -107,6 +112,7 @@ int main(int argc, char **argv)
 		free(f);
 		return 1;
 	}
+	hooks.size = sizeof(hooks);
 	hooks.watch = watch;
 	hooks.timer = timer;
 	hooks.user = &l;

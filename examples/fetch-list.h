@@ -46,7 +46,12 @@ static void fetch_done(void *user, int err, unsigned flags)
  * number queued in *queued, or NULL when out of memory. */
 static struct fetch *fetch_list(struct h1c_client *c, char **urls, int n, int *queued)
 {
-	static const struct h1c_callbacks cb = {NULL, fetch_head, fetch_data, NULL, fetch_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = fetch_head,
+		.on_data = fetch_data,
+		.on_done = fetch_done,
+	};
 	struct fetch *f = (struct fetch *)calloc((size_t)n, sizeof(*f));
 	int i;
 

@@ -486,7 +486,12 @@ static int file_rewind(void *user)
 static int run_batch(struct h1c_client *c, char **urls, int n, const struct h1c_request *tmpl,
                      const char *data_file, FILE *f, int include, int silent)
 {
-	static const struct h1c_callbacks cb = {NULL, job_head, job_data, NULL, job_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = job_head,
+		.on_data = job_data,
+		.on_done = job_done,
+	};
 	struct batch b;
 	int i;
 

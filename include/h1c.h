@@ -134,14 +134,22 @@ H1C_API const char *h1c_version(void);
 #define H1C_DEFAULT_MAX_INTERIM 16u
 
 /*
- * How every options struct here grows without breaking a program built
- * against an older header: it starts with its size, which
- * H1C_OPTIONS_INIT(type) sets; fields are only ever added at the end, and
- * the library reads no more of a struct than its size says (a size of 0,
- * as in a zero-initialised struct, means the fields of version 0.2, when
- * the size came in). So: zero-initialise or use the init macro, then set
- * what you need. A field added after 0.2 is read only when size covers
- * it, which the macro (or size = sizeof) ensures.
+ * How the structs here grow without breaking a program built against an
+ * older header (the rule for every struct that crosses the boundary):
+ *
+ * - A struct the caller fills and the library reads (h1c_options,
+ *   h1c_client_options, h1c_request, h1c_io, h1c_allocator,
+ *   h1c_callbacks, h1c_loop, and the gateway's h1c_msngw_options and
+ *   h1c_msngw_callbacks) starts with size_t size, its size as the caller
+ *   knows it, which H1C_OPTIONS_INIT(type) sets (or .size =
+ *   sizeof(struct type) in a designated initialiser). Fields are only
+ *   ever added at the end. The library copies no more of the struct than
+ *   its size says into a zeroed struct of its own, so a field the
+ *   caller's size does not cover reads as 0 or NULL (its default). A size
+ *   of 0, as in a zero-initialised struct, means the fields of version
+ *   0.2, when the sizes came in. So: zero-initialise or use the init
+ *   macro, then set what you need; a field added after 0.2 is read only
+ *   when size covers it, which the macro (or size = sizeof) ensures.
  *
  * One rule for every limit and timeout: 0 means its default, -1 means
  * off (no limit, no timeout); any other negative value is refused.
@@ -419,6 +427,7 @@ H1C_API int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len,
  * through different vtables are never shared.
  */
 struct h1c_io {
+	size_t size; /* sizeof(struct h1c_io), or 0; see H1C_OPTIONS_INIT */
 	const char *name;
 	void *(*open)(void *user, int fd, const char *host, int *err);
 	long (*read)(void *ctx, void *buf, size_t len);
@@ -438,6 +447,7 @@ H1C_API const struct h1c_io *h1c_io_plain(void);
  * allocations excepted). user is passed back to each hook.
  */
 struct h1c_allocator {
+	size_t size; /* sizeof(struct h1c_allocator), or 0 */
 	void *(*malloc)(void *user, size_t size);
 	void *(*realloc)(void *user, void *ptr, size_t size);
 	void (*free)(void *user, void *ptr);
@@ -571,6 +581,7 @@ struct h1c_request {
  * with H1C_ECALLBACK and its connection is closed.
  */
 struct h1c_callbacks {
+	size_t size; /* sizeof(struct h1c_callbacks), or 0 */
 	/* An interim (1xx) response arrived. */
 	int (*on_interim)(void *user, const struct h1c_response *resp);
 	/* The final response head arrived. */
@@ -709,6 +720,7 @@ H1C_API int h1c_client_on_timeout(struct h1c_client *c);
  * back into the client.
  */
 struct h1c_loop {
+	size_t size; /* sizeof(struct h1c_loop), or 0 */
 	void (*watch)(void *user, int fd, unsigned events, void **slot);
 	void (*timer)(void *user, int ms);
 	void *user;

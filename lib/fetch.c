@@ -123,8 +123,11 @@ static void fetch_done(void *user, int err, unsigned flags)
 int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
                      struct h1c_result *res)
 {
-	static const struct h1c_callbacks cb = {NULL, fetch_head, fetch_data, fetch_trailers,
-	                                        fetch_done};
+	static const struct h1c_callbacks cb = {.size = sizeof(struct h1c_callbacks),
+	                                        .on_head = fetch_head,
+	                                        .on_data = fetch_data,
+	                                        .on_trailers = fetch_trailers,
+	                                        .on_done = fetch_done};
 	struct fetch f;
 	struct h1c_request q;
 	struct h1c_allocator al;

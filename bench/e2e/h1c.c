@@ -106,7 +106,12 @@ static void on_done(void *u, int err, unsigned flags)
 		submit(r, o);
 }
 
-static const struct h1c_callbacks cbs = {NULL, on_head, on_data, NULL, on_done};
+static const struct h1c_callbacks cbs = {
+	.size = sizeof(cbs),
+	.on_head = on_head,
+	.on_data = on_data,
+	.on_done = on_done,
+};
 
 static void submit(struct run *r, struct one *o)
 {
@@ -155,7 +160,12 @@ static unsigned long idle_heap(const char *url, long k, unsigned per_origin,
 
 int main(int argc, char **argv)
 {
-	struct h1c_allocator al = {a_malloc, a_realloc, a_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = a_malloc,
+		.realloc = a_realloc,
+		.free = a_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_stats st;
 	struct run r;

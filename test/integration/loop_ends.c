@@ -122,7 +122,11 @@ struct job {
 static int job_head(void *user, const struct h1c_response *resp);
 static void job_done(void *user, int err, unsigned flags);
 static int job_queue(struct h1c_client *c, struct job *j, const char *base, const char *path);
-static const struct h1c_callbacks job_cb = {NULL, job_head, NULL, NULL, job_done};
+static const struct h1c_callbacks job_cb = {
+	.size = sizeof(job_cb),
+	.on_head = job_head,
+	.on_done = job_done,
+};
 static void (*on_head_hook)(struct job *j);
 
 static int job_head(void *user, const struct h1c_response *resp)

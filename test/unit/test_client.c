@@ -158,7 +158,12 @@ static void j_done(void *user, int err, unsigned flags)
 	j->flags = flags;
 }
 
-static const struct h1c_callbacks cbs = {NULL, j_head, j_data, NULL, j_done};
+static const struct h1c_callbacks cbs = {
+	.size = sizeof(cbs),
+	.on_head = j_head,
+	.on_data = j_data,
+	.on_done = j_done,
+};
 
 /* Queues a request for base + path. */
 static long long submit(struct h1c_client *c, const struct origin *o, const char *method,
@@ -618,8 +623,20 @@ static int stop_trailers(void *user, const struct h1c_header *f, size_t n)
 /* The interim and trailer callbacks can stop their request too. */
 static void test_callback_stops_interim_trailers(void **state)
 {
-	static const struct h1c_callbacks icb = {stop_interim, j_head, j_data, NULL, j_done};
-	static const struct h1c_callbacks tcb = {NULL, j_head, j_data, stop_trailers, j_done};
+	static const struct h1c_callbacks icb = {
+		.size = sizeof(icb),
+		.on_interim = stop_interim,
+		.on_head = j_head,
+		.on_data = j_data,
+		.on_done = j_done,
+	};
+	static const struct h1c_callbacks tcb = {
+		.size = sizeof(tcb),
+		.on_head = j_head,
+		.on_data = j_data,
+		.on_trailers = stop_trailers,
+		.on_done = j_done,
+	};
 	struct origin o;
 	struct job j[2];
 	struct h1c_request rq;
@@ -741,7 +758,14 @@ static void s_done(void *user, int err, unsigned flags)
 	s->ended_at = mono_ms();
 }
 
-static const struct h1c_callbacks slow_cbs = {s_interim, j_head, j_data, s_trailers, s_done};
+static const struct h1c_callbacks slow_cbs = {
+	.size = sizeof(slow_cbs),
+	.on_interim = s_interim,
+	.on_head = j_head,
+	.on_data = j_data,
+	.on_trailers = s_trailers,
+	.on_done = s_done,
+};
 
 /* Servers that trickle just fast enough to beat a 10 s idle timeout are
  * cut off by the head deadline (a trickled head, endless 1xx) and by the
@@ -836,8 +860,15 @@ static long deaf_write(void *ctx, const void *buf, size_t len)
 	return H1C_EIO;
 }
 
-static const struct h1c_io deaf_io = {"deaf", pass_open, deaf_read, deaf_write, pass_fd,
-                                      pass_close};
+static const struct h1c_io deaf_io = {
+	.size = sizeof(deaf_io),
+	.name = "deaf",
+	.open = pass_open,
+	.read = deaf_read,
+	.write = deaf_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* An I/O layer that refuses every connection it is given (as a TLS layer
  * out of sessions would). */
@@ -850,8 +881,15 @@ static void *refusing_open(void *user, int fd, const char *host, int *err)
 	return NULL;
 }
 
-static const struct h1c_io refusing_io = {"refusing", refusing_open, deaf_read, deaf_write,
-                                          pass_fd, pass_close};
+static const struct h1c_io refusing_io = {
+	.size = sizeof(refusing_io),
+	.name = "refusing",
+	.open = refusing_open,
+	.read = deaf_read,
+	.write = deaf_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* New connections that fail before the request goes out (a server closing
  * each at once; an I/O layer that cannot write): the request is tried on a
@@ -943,7 +981,12 @@ static long bad_read(void *user, void *buf, size_t len)
  * times out (a listener whose accept queue is full drops the SYN). */
 static void test_call_errors(void **state)
 {
-	static const struct h1c_callbacks ccb = {NULL, cancel_other, j_data, NULL, j_done};
+	static const struct h1c_callbacks ccb = {
+		.size = sizeof(ccb),
+		.on_head = cancel_other,
+		.on_data = j_data,
+		.on_done = j_done,
+	};
 	struct origin o;
 	struct job j[4];
 	struct h1c_request rq;
@@ -1152,7 +1195,12 @@ static void t_free(void *u, void *p)
 /* Every allocation of a client goes through its hooks and comes back. */
 static void test_allocator_hooks(void **state)
 {
-	struct h1c_allocator al = {t_malloc, t_realloc, t_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = t_malloc,
+		.realloc = t_realloc,
+		.free = t_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct origin o;
@@ -1546,8 +1594,15 @@ static void *mv_open(void *user, int fd, const char *host, int *err)
 	return ctx;
 }
 
-static const struct h1c_io moving_io = {"moving", mv_open, pass_read, pass_write, pass_fd,
-                                        pass_close};
+static const struct h1c_io moving_io = {
+	.size = sizeof(moving_io),
+	.name = "moving",
+	.open = mv_open,
+	.read = pass_read,
+	.write = pass_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 static void one_fetch(struct h1c_client *c, const struct origin *o, long n)
 {
@@ -1731,7 +1786,12 @@ static void test_outside_loop(void **state)
 	struct origin o;
 	struct job j[20];
 	struct eloop l;
-	struct h1c_loop hooks = {el_watch, el_timer, &l};
+	struct h1c_loop hooks = {
+		.size = sizeof(hooks),
+		.watch = el_watch,
+		.timer = el_timer,
+		.user = &l,
+	};
 	struct h1c_client *c = client(8, 2, 0);
 	int i, pending = 20;
 
@@ -2046,7 +2106,12 @@ static void hk_free(void *u, void *p)
 static void test_result_after_client(void **state)
 {
 	struct origin o;
-	struct h1c_allocator al = {hk_malloc, hk_realloc, hk_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = hk_malloc,
+		.realloc = hk_realloc,
+		.free = hk_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_result res;
@@ -2108,8 +2173,18 @@ static int free_on_data(void *user, const char *p, size_t n)
  * deep inside a read (on_data) too, and from h1c_client_fetch(). */
 static void test_free_from_callback(void **state)
 {
-	static const struct h1c_callbacks fcb = {NULL, j_head, j_data, NULL, free_on_done};
-	static const struct h1c_callbacks dcb = {NULL, j_head, free_on_data, NULL, j_done};
+	static const struct h1c_callbacks fcb = {
+		.size = sizeof(fcb),
+		.on_head = j_head,
+		.on_data = j_data,
+		.on_done = free_on_done,
+	};
+	static const struct h1c_callbacks dcb = {
+		.size = sizeof(dcb),
+		.on_head = j_head,
+		.on_data = free_on_data,
+		.on_done = j_done,
+	};
 	struct origin o;
 	struct job j[6];
 	struct h1c_request rq;
@@ -2247,13 +2322,33 @@ static long tls_fail_read(void *ctx, void *buf, size_t len)
 	return H1C_ETLS;
 }
 
-static const struct h1c_io tls_refused_io = {"tls-refused", counting_open, quiet_read,
-                                             tls_fail_write, pass_fd, pass_close};
-static const struct h1c_io handshake_eio_io = {"handshake-eio", counting_open, quiet_read,
-                                               deaf_write, pass_fd, pass_close};
-static const struct h1c_io tls_refused_in_read_io = {"tls-refused-read", counting_open,
-                                                     tls_fail_read, wants_read_write,
-                                                     pass_fd, pass_close};
+static const struct h1c_io tls_refused_io = {
+	.size = sizeof(tls_refused_io),
+	.name = "tls-refused",
+	.open = counting_open,
+	.read = quiet_read,
+	.write = tls_fail_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
+static const struct h1c_io handshake_eio_io = {
+	.size = sizeof(handshake_eio_io),
+	.name = "handshake-eio",
+	.open = counting_open,
+	.read = quiet_read,
+	.write = deaf_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
+static const struct h1c_io tls_refused_in_read_io = {
+	.size = sizeof(tls_refused_in_read_io),
+	.name = "tls-refused-read",
+	.open = counting_open,
+	.read = tls_fail_read,
+	.write = wants_read_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* A request that never reached the server does not wait for an answer: a
  * layer's write failing before any byte got out ends the connection at
@@ -2521,7 +2616,7 @@ static void chain_done(void *user, int err, unsigned flags)
 
 static void chain_next(void)
 {
-	static const struct h1c_callbacks ccb = {NULL, NULL, NULL, NULL, chain_done};
+	static const struct h1c_callbacks ccb = {.size = sizeof(ccb), .on_done = chain_done};
 	struct h1c_request rq;
 	char url[128];
 
@@ -2537,7 +2632,12 @@ static void chain_next(void)
 static void test_idle_memory(void **state)
 {
 	static struct job j[64];
-	struct h1c_allocator al = {sz_malloc, sz_realloc, sz_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = sz_malloc,
+		.realloc = sz_realloc,
+		.free = sz_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_stats st;

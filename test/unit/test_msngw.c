@@ -313,7 +313,12 @@ static void on_end(void *user, int err)
 	r->err = err;
 }
 
-static const struct h1c_msngw_callbacks rcb = {on_command, on_unsure, on_end};
+static const struct h1c_msngw_callbacks rcb = {
+	.size = sizeof(rcb),
+	.on_command = on_command,
+	.on_unsure = on_unsure,
+	.on_end = on_end,
+};
 
 static void send_all(struct h1c_msngw *s, const char *const *cmds)
 {
@@ -735,8 +740,15 @@ static long hs_write(void *ctx, const void *buf, size_t len)
 	return layer_dead ? H1C_EWANTREAD : pass_write(ctx, buf, len);
 }
 
-static const struct h1c_io handshake_io = {"handshake", pass_open, pass_read, hs_write, pass_fd,
-                                           pass_close};
+static const struct h1c_io handshake_io = {
+	.size = sizeof(handshake_io),
+	.name = "handshake",
+	.open = pass_open,
+	.read = pass_read,
+	.write = hs_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* One run of that, against a new emulator (it slams every connection
  * after its first answer); n > 0 fails allocation n. Returns the
