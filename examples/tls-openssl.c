@@ -366,7 +366,7 @@ int main(int argc, char **argv)
 			fwrite(jobs[i].body, 1, jobs[i].len, stdout);
 		free(jobs[i].body);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	if (stats)
 		fprintf(stderr,
 		        "{\"responses\":%lu,\"errors\":%lu,\"connections_opened\":%lu,"

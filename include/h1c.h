@@ -150,6 +150,10 @@ H1C_API const char *h1c_version(void);
  *   0.2, when the sizes came in. So: zero-initialise or use the init
  *   macro, then set what you need; a field added after 0.2 is read only
  *   when size covers it, which the macro (or size = sizeof) ensures.
+ * - A struct the library writes into the caller's memory is told the
+ *   caller's size by the call, never by the struct, which callers leave
+ *   uninitialised: h1c_client_stats() takes sizeof its struct as an
+ *   argument. The library writes no more than that size.
  *
  * One rule for every limit and timeout: 0 means its default, -1 means
  * off (no limit, no timeout); any other negative value is refused.
@@ -615,7 +619,8 @@ struct h1c_result {
 	struct h1c_allocator alloc_; /* a copy: a result outlives its client */
 };
 
-/* Counters of a client's life (h1c_client_stats()). */
+/* Counters of a client's life (h1c_client_stats(), which is given its
+ * size). */
 struct h1c_stats {
 	unsigned long requests, responses, errors;
 	unsigned long connections_opened, connections_reused, replayed;
@@ -745,8 +750,12 @@ H1C_API int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req
 /* Frees what a result owns and empties it. NULL is a no-op. */
 H1C_API void h1c_result_free(struct h1c_result *res);
 
-/* Copies the counters of c into *st. */
-H1C_API void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st);
+/* Copies the counters of c into st, which is size bytes long: pass
+ * sizeof(*st). The library writes at most size bytes (a program built
+ * against an older, smaller struct gets the counters it knows), and
+ * zeroes what it has no counter for. st needs no initialising. */
+H1C_API void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st,
+                              size_t size);
 
 #ifdef __cplusplus
 }

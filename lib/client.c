@@ -441,8 +441,9 @@ void h1c_client_free(struct h1c_client *c)
 	client_destroy(c);
 }
 
-void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st)
+void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st, size_t size)
 {
+	/* The counters the caller's struct has room for, no more. */
 	if (c && st)
-		*st = c->st;
+		h1c__out_copy(st, size, &c->st, sizeof(c->st));
 }

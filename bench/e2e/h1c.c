@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 		;
 	t1 = e2e_now();
 	c1 = e2e_cpu();
-	h1c_client_stats(r.c, &st);
+	h1c_client_stats(r.c, &st, sizeof(st));
 	steady = (double)(allocs - r.allocs_at_warm) / (double)(r.n - r.warm);
 	/* Heap per idle connection: k idle connections against one, same
 	 * requests, so everything else cancels out. */

@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < cell.n; i++)
 		submit(&slots[i]);
 	drive_builtin();
-	h1c_client_stats(client, &st);
+	h1c_client_stats(client, &st, sizeof(st));
 	cell.opened = st.connections_opened;
 	if (cell.phase == SC_SETUP && cell.inflight == 0) {
 		sc_pool_ready(&cell, hook_live);
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 		drive();
 	}
 
-	h1c_client_stats(client, &st);
+	h1c_client_stats(client, &st, sizeof(st));
 	t_free = sc_now();
 	tearing_down = 1;
 	if (uva) {

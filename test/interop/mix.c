@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 		if (j->body_in)
 			fclose(j->body_in);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	fprintf(stderr,
 	        "{\"requests\":%lu,\"responses\":%lu,\"errors\":%lu,\"connections_opened\":%lu,"
 	        "\"connections_reused\":%lu,\"replayed\":%lu,\"pipelined\":%lu,"

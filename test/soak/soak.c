@@ -419,7 +419,7 @@ int main(int argc, char **argv)
 				submit(&slots[i]);
 		}
 	}
-	h1c_client_stats(client, &st);
+	h1c_client_stats(client, &st, sizeof(st));
 	rss_end = peak_rss_kib();
 	h1c_client_free(client);
 	fds_after = open_fds();

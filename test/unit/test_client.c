@@ -267,7 +267,7 @@ static void test_close_after_k(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--max-requests", "3", NULL);
 	pipelined_gets(c, &o, j, 12);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.pipelined > 0);
 	assert_true(st.replayed > 0);
 	assert_int_equal(st.pipeline_fallbacks, 1);
@@ -292,7 +292,7 @@ static void test_silent_close_mid_pipeline(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--drop-nth", "4", NULL);
 	pipelined_gets(c, &o, j, 12);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.replayed >= 5);
 	assert_true(st.connections_failed >= 1);
 	h1c_client_free(c);
@@ -383,7 +383,7 @@ static void test_reset_mid_pipeline(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--rst-nth", "3", NULL);
 	pipelined_gets(c, &o, j, 10);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.connections_failed >= 1);
 	assert_true(st.replayed >= 1);
 	h1c_client_free(c);
@@ -402,7 +402,7 @@ static void test_keepalive_max(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--ka-max", "3", NULL);
 	pipelined_gets(c, &o, j, 10);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(log_count(&o, "req=4 ", NULL), 0);
 	assert_int_equal(log_count(&o, "req=3 ", NULL), 3);
 	assert_int_equal(st.replayed, 0);
@@ -425,7 +425,7 @@ static void test_http10_not_pipelined(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--http10", NULL);
 	pipelined_gets(c, &o, j, 10);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(log_count(&o, "ahead=1", NULL), 0);
 	assert_int_equal(log_count(&o, "method=GET", NULL), 10);
 	assert_int_equal(st.connections_opened, 1);
@@ -467,7 +467,7 @@ static void test_out_of_turn(void **state)
 		}
 	}
 	assert_int_equal(failed, 1);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.pipeline_fallbacks, 1);
 	h1c_client_free(c);
 	origin_stop(&o);
@@ -485,7 +485,7 @@ static void test_depth1_never_pipelines(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, NULL);
 	pipelined_gets(c, &o, j, 8);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(log_count(&o, "ahead=1", NULL), 0);
 	assert_int_equal(st.pipelined, 0);
 	assert_int_equal(st.connections_opened, 1);
@@ -557,7 +557,7 @@ static void test_cancel(void **state)
 		submit(c, &o, "GET", "/bytes/6", &j[2], NULL);
 		do {
 			h1c_client_run(c, 5);
-			h1c_client_stats(c, &st);
+			h1c_client_stats(c, &st, sizeof(st));
 		} while (st.max_in_flight < 3 && !j[0].ended && rounds++ < 200);
 		assert_int_equal(j[0].ended, 0);
 		assert_int_equal(j[1].ended, 0);
@@ -570,7 +570,7 @@ static void test_cancel(void **state)
 		assert_int_equal(j[1].len, 0);
 		assert_int_equal(j[2].err, 0);
 		assert_true(bytes_ok(&j[2], 6));
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		assert_int_equal(st.connections_opened, 1);
 	}
 	h1c_client_free(c);
@@ -599,7 +599,7 @@ static void test_pipeline_depth_clamped(void **state)
 		assert_int_equal(j[i].ended, 1 + (i == 0));
 		assert_int_equal(j[i].err, 0);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.max_in_flight > 1);
 	assert_true(st.max_in_flight <= H1C_MAX_PIPELINE);
 	assert_int_equal(st.connections_opened, 1);
@@ -910,7 +910,7 @@ static void test_server_slams(void **state)
 	c = client(1, 1, 0);
 	submit(c, &o, "GET", "/bytes/3", &j[0], NULL);
 	run_all(c);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(j[0].ended, 1);
 	print_message("slammed: %s after %lu connections, %lu replays\n", h1c_strerror(j[0].err),
 	              st.connections_opened, st.replayed);
@@ -927,7 +927,7 @@ static void test_server_slams(void **state)
 	assert_non_null(c);
 	submit(c, &o, "GET", "/bytes/3", &j[1], NULL);
 	run_all(c);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(j[1].ended, 1);
 	print_message("deaf: %s after %lu connections\n", h1c_strerror(j[1].err),
 	              st.connections_opened);
@@ -1156,7 +1156,7 @@ static void test_total_limit_retires_lru(void **state)
 		assert_int_equal(j[i].err, 0);
 		assert_true(bytes_ok(&j[i], 3));
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 6);
 	assert_int_equal(log_count(&a, "req=2 ", NULL), 0);
 	h1c_client_free(c);
@@ -1870,7 +1870,7 @@ static void test_thousand_connections(void **state)
 		assert_int_equal(many[i].err, 0);
 		assert_int_equal(many[i].len, 13);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 1000);
 	assert_int_equal(log_count(&o, "conn=1000 ", NULL), 1);
 	h1c_client_free(c);
@@ -1947,7 +1947,7 @@ static void test_body_limit(void **state)
 		else
 			assert_int_equal(j[i].err, 0);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.pipelined > 0);
 	assert_int_equal(st.errors, 1);
 	h1c_client_free(c);
@@ -2382,7 +2382,7 @@ static void test_layer_fails_before_sending(void **state)
 		for (i = 0; i < 3; i++)
 			submit(c, &o, "GET", "/bytes/3", &j[i], NULL);
 		run_all(c);
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		for (i = 0; i < 3; i++) {
 			assert_int_equal(j[i].ended, 1);
 			assert_int_equal(j[i].err, k < 2 ? H1C_ETLS : H1C_EIO);
@@ -2427,7 +2427,7 @@ static void test_fresh_connection_not_replayed(void **state)
 			assert_true(j[i].err == H1C_EUNANSWERED || j[i].err == H1C_EIO);
 			assert_false(j[i].flags & (H1C_DONE_REPLAYED | H1C_DONE_REUSED));
 		}
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		assert_int_equal(st.replayed, 0);
 		assert_int_equal(log_count(&o, "method=GET", NULL), 4);
 		h1c_client_free(c);
@@ -2513,7 +2513,7 @@ static void test_descriptors_exhausted(void **state)
 	for (i = 0; i < 200; i++)
 		submit(c, &o[i % 4], "GET", i % 2 ? "/delay?ms=20" : "/bytes/5", &j[i], NULL);
 	run_all(c);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	fd_free_up(&old);
 	for (i = 0; i < 200; i++) {
 		assert_int_equal(j[i].ended, 1);
@@ -2541,7 +2541,7 @@ static void test_descriptors_exhausted(void **state)
 	run_all(c);
 	assert_int_equal(j[0].ended, 1);
 	assert_int_equal(j[0].err, H1C_ENOFD);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 0);
 	fd_free_up(&old);
 	submit(c, &o[0], "GET", "/bytes/5", &j[1], NULL);
@@ -2670,7 +2670,7 @@ static void test_idle_memory(void **state)
 		else
 			one_idle = sz_live_bytes;
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 64);
 	print_message("heap: %lld bytes with 32 idle connections, %lld with 64: %lld per idle "
 	              "connection\n", one_idle, all_idle, (all_idle - one_idle) / 32);
