@@ -153,7 +153,15 @@ H1C_API const char *h1c_version(void);
  * - A struct the library writes into the caller's memory is told the
  *   caller's size by the call, never by the struct, which callers leave
  *   uninitialised: h1c_client_stats() takes sizeof its struct as an
- *   argument. The library writes no more than that size.
+ *   argument; h1c_client_fetch() writes the h1c_result of the header
+ *   version the h1c_request's size belongs to (a program sets both from
+ *   the same header), so a result added to is always paired with a
+ *   request that grew too. The library writes no more than that size.
+ * - The other public structs keep their size until the soname changes:
+ *   h1c_header and h1c_watch are array elements; h1c_response,
+ *   h1c_framing and h1c_event are written whole by the parser layer;
+ *   h1c_body and h1c_reader are state on the caller's stack.
+ *   abi/h1c.structs holds the size of every one, checked by make check.
  *
  * One rule for every limit and timeout: 0 means its default, -1 means
  * off (no limit, no timeout); any other negative value is refused.
@@ -599,7 +607,9 @@ struct h1c_callbacks {
 	void (*on_done)(void *user, int err, unsigned flags);
 };
 
-/* A response, owned by the caller until h1c_result_free(). */
+/* A response, owned by the caller until h1c_result_free(). Its size is
+ * told by the request it answers (see H1C_OPTIONS_INIT), so it has none
+ * of its own to set. */
 struct h1c_result {
 	int status;
 	int version_minor;
@@ -614,6 +624,7 @@ struct h1c_result {
 	int reused;                 /* sent on a kept-alive connection */
 	int replayed;               /* re-sent after a connection was lost */
 	/* private */
+	size_t size_;               /* the bytes of it the library filled */
 	char *head_;
 	char *trail_;
 	struct h1c_allocator alloc_; /* a copy: a result outlives its client */
@@ -743,6 +754,9 @@ H1C_API void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *lo
  * (other pending requests progress too). Returns 0 with *res filled (any
  * status code), or a negative H1C_E* code with *res empty. Connections are
  * kept alive and reused between calls. Must not be called from a callback.
+ * *res needs no initialising: the library writes the struct h1c_result of
+ * the header version req->size belongs to, and no more (see
+ * H1C_OPTIONS_INIT).
  */
 H1C_API int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
                              struct h1c_result *res);
