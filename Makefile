@@ -68,7 +68,7 @@ HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client \
-             $(B)/test/test_sysfail
+             $(B)/test/test_sysfail $(B)/test/test_layouts
 ifeq ($(WITH_MSNGW),1)
 UNIT_TESTS += $(B)/test/test_msngw
 endif
@@ -182,7 +182,7 @@ $(B)/origin: test/servers/origin.c
 CMOCKA_LIBS = -lcmocka
 
 $(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/failalloc.h \
-		test/unit/iolayers.h $(B)/libh1c.a
+		test/unit/iolayers.h test/unit/guard.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
 
@@ -198,7 +198,7 @@ $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/
 
 # The client's tests start the origin server next to them, the gateway
 # module's tests the gateway emulator.
-$(B)/test/test_client: $(B)/origin
+$(B)/test/test_client $(B)/test/test_layouts: $(B)/origin
 $(B)/test/test_msngw: $(B)/msngw-emu
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak

@@ -19,6 +19,7 @@
 #include "spawn.h"
 #include "failalloc.h"
 #include "iolayers.h"
+#include "guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -2717,21 +2718,6 @@ static void test_idle_memory(void **state)
 
 
 /* ---- options that grow: size, the 0/-1 rule, the constructor's error ------------ */
-
-/* Copies n bytes of an options struct so that they end right before a
- * PROT_NONE page: reading one byte more than its size says crashes. */
-static void *guard_copy(const void *p, size_t n, void **map, size_t *maplen)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	assert_true(m != MAP_FAILED);
-	assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
-	memcpy(m + page - n, p, n);
-	*map = m;
-	*maplen = 2 * page;
-	return m + page - n;
-}
 
 /* A program built against an older header passes a smaller struct, whose
  * size says so: the library reads no more of it (the fields past it
