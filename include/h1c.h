@@ -155,13 +155,15 @@ H1C_API const char *h1c_version(void);
  *   uninitialised: h1c_client_stats() takes sizeof its struct as an
  *   argument; h1c_client_fetch() writes the h1c_result of the header
  *   version the h1c_request's size belongs to (a program sets both from
- *   the same header), so a result added to is always paired with a
- *   request that grew too. The library writes no more than that size.
+ *   the same header), so a release that adds to h1c_result adds to
+ *   h1c_request too. The library writes no more than that size.
  * - The other public structs keep their size until the soname changes:
  *   h1c_header and h1c_watch are array elements; h1c_response,
  *   h1c_framing and h1c_event are written whole by the parser layer;
- *   h1c_body and h1c_reader are state on the caller's stack.
- *   abi/h1c.structs holds the size of every one, checked by make check.
+ *   h1c_body and h1c_reader are state on the caller's stack, whose
+ *   private part grows into the room reserved at their end (the reader
+ *   keeps a copy of h1c_options, which may grow). abi/h1c.structs holds
+ *   the size of every one, checked by make check.
  *
  * One rule for every limit and timeout: 0 means its default, -1 means
  * off (no limit, no timeout); any other negative value is refused.
@@ -338,6 +340,7 @@ struct h1c_body {
 	uint64_t part_len_;
 	int part_sized_;
 	unsigned used_lenient_;
+	void *reserved_[4]; /* room for the private part to grow into */
 };
 
 /*
@@ -390,6 +393,8 @@ struct h1c_reader {
 	struct h1c_header *headers_;
 	size_t headers_cap_;
 	struct h1c_body body_;
+	void *reserved_[8]; /* room for the private part (opt_ with it) to
+	                       grow into */
 };
 
 /*
