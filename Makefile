@@ -323,7 +323,7 @@ $(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(CC) -O2 -I$(LLHTTP_INC) -w -c $< -o $@
 
 BENCH_SRC = bench/bench_parse.c bench/peer_llhttp.c bench/peer_http_parser.c
-$(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
+$(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h bench/measure.h $(B)/libh1c.a \
 		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude \
 		-I$(LLHTTP_INC) $(CFLAGS) $(BENCH_SRC) -o $@ $(B)/libh1c.a \
@@ -331,13 +331,13 @@ $(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
 		-lhttp_parser -l:libh2o.so.0.13
 
 E2E_CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude $(CFLAGS)
-$(B)/bench/e2e-h1c: bench/e2e/h1c.c bench/e2e/common.h $(B)/libh1c.a
+$(B)/bench/e2e-h1c: bench/e2e/h1c.c bench/e2e/common.h bench/measure.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) $< -o $@ $(B)/libh1c.a
-$(B)/bench/e2e-curl: bench/e2e/curl.c bench/e2e/common.h
+$(B)/bench/e2e-curl: bench/e2e/curl.c bench/e2e/common.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) $$(pkg-config --cflags libcurl) $< -o $@ $$(pkg-config --libs libcurl)
-$(B)/bench/e2e-floor: bench/e2e/floor.c bench/e2e/common.h
+$(B)/bench/e2e-floor: bench/e2e/floor.c bench/e2e/common.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) $< -o $@
 
@@ -366,12 +366,12 @@ bench-nodelay: $(B)/h1c-get $(B)/origin
 # per idle connection, allocations per request. About 6 minutes today.
 # SCALE_NS, SCALE_LOOPS, SCALE_CURL, SCALE_WINDOW ...: see bench/scale/run.sh.
 SCALE_CFLAGS = $(E2E_CFLAGS) -Iadapters
-$(B)/bench/scale-h1c: bench/scale/h1c-scale.c bench/scale/scale.h adapters/h1c-libuv.h \
-		adapters/h1c-libevent.h $(B)/libh1c.a
+$(B)/bench/scale-h1c: bench/scale/h1c-scale.c bench/scale/scale.h bench/measure.h \
+		adapters/h1c-libuv.h adapters/h1c-libevent.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(SCALE_CFLAGS) $$(pkg-config --cflags libuv libevent) $< -o $@ $(B)/libh1c.a \
 		$$(pkg-config --libs libuv libevent)
-$(B)/bench/scale-curl: bench/scale/curl-scale.c bench/scale/scale.h
+$(B)/bench/scale-curl: bench/scale/curl-scale.c bench/scale/scale.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(SCALE_CFLAGS) $$(pkg-config --cflags libcurl) $< -o $@ $$(pkg-config --libs libcurl)
 

@@ -14,49 +14,6 @@
 
 #include "common.h"
 
-static unsigned long allocs, live_bytes;
-
-/* Counting hooks; the size is kept in front of each block. */
-static void *a_malloc(void *u, size_t n)
-{
-	size_t *p = malloc(n + sizeof(size_t) * 2);
-
-	(void)u;
-	if (!p)
-		return NULL;
-	allocs++;
-	live_bytes += n;
-	p[0] = n;
-	return p + 2;
-}
-
-static void a_free(void *u, void *q)
-{
-	size_t *p = q;
-
-	(void)u;
-	if (!p)
-		return;
-	live_bytes -= p[-2];
-	free(p - 2);
-}
-
-static void *a_realloc(void *u, void *q, size_t n)
-{
-	size_t *p = q, *r;
-
-	if (!q)
-		return a_malloc(u, n);
-	r = realloc(p - 2, n + sizeof(size_t) * 2);
-	if (!r)
-		return NULL;
-	allocs++;
-	live_bytes += n;
-	live_bytes -= r[0];
-	r[0] = n;
-	return r + 2;
-}
-
 struct run {
 	struct h1c_client *c;
 	const char *url;
@@ -101,7 +58,7 @@ static void on_done(void *u, int err, unsigned flags)
 		r->expect_len = o->len;
 	r->done++;
 	if (r->done == r->warm)
-		r->allocs_at_warm = allocs;
+		r->allocs_at_warm = bench_allocs;
 	if (r->submitted < r->n)
 		submit(r, o);
 }
@@ -136,7 +93,7 @@ static unsigned long idle_heap(const char *url, long k, unsigned per_origin,
 {
 	struct h1c_client_options co;
 	struct run r;
-	unsigned long before = live_bytes, after;
+	unsigned long before = bench_live, after;
 	struct one *o = calloc((size_t)k, sizeof(*o));
 	long i;
 
@@ -152,7 +109,7 @@ static unsigned long idle_heap(const char *url, long k, unsigned per_origin,
 		submit(&r, &o[i]);
 	while (h1c_client_run(r.c, -1) > 0)
 		;
-	after = live_bytes;
+	after = bench_live;
 	h1c_client_free(r.c);
 	free(o);
 	return after - before;
@@ -162,9 +119,9 @@ int main(int argc, char **argv)
 {
 	struct h1c_allocator al = {
 		.size = sizeof(al),
-		.malloc = a_malloc,
-		.realloc = a_realloc,
-		.free = a_free,
+		.malloc = bench_malloc,
+		.realloc = bench_realloc,
+		.free = bench_free,
 	};
 	struct h1c_client_options co;
 	struct h1c_stats st;
@@ -196,16 +153,16 @@ int main(int argc, char **argv)
 	if (window > r.n)
 		window = r.n;
 	slots = calloc((size_t)window, sizeof(*slots));
-	t0 = e2e_now();
-	c0 = e2e_cpu();
+	t0 = bench_now();
+	c0 = bench_cpu();
 	for (i = 0; i < window; i++)
 		submit(&r, &slots[i]);
 	while (h1c_client_run(r.c, -1) > 0)
 		;
-	t1 = e2e_now();
-	c1 = e2e_cpu();
+	t1 = bench_now();
+	c1 = bench_cpu();
 	h1c_client_stats(r.c, &st, sizeof(st));
-	steady = (double)(allocs - r.allocs_at_warm) / (double)(r.n - r.warm);
+	steady = (double)(bench_allocs - r.allocs_at_warm) / (double)(r.n - r.warm);
 	/* Heap per idle connection: k idle connections against one, same
 	 * requests, so everything else cancels out. */
 	if (co.max_per_origin > 1)
