@@ -99,6 +99,7 @@ $(B)/libh1c.so: $(B)/libh1c.so.$(VERSION)
 
 $(B)/io-counting $(B)/async-get: $(B)/%: examples/%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+$(B)/async-get: examples/fetch-list.h
 
 $(B)/msn-gateway: examples/msn-gateway.c $(B)/libh1c.a include/h1c.h include/h1c_msngw.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
@@ -107,7 +108,7 @@ $(B)/msngw-emu: test/servers/msngw-emu.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
-$(B)/epoll-get: examples/epoll-get.c $(B)/libh1c.a include/h1c.h
+$(B)/epoll-get: examples/epoll-get.c examples/fetch-list.h $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
 $(B)/libevent-get: examples/libevent-get.c adapters/h1c-libevent.h examples/fetch-list.h \
