@@ -104,7 +104,7 @@ $(B)/async-get: examples/fetch-list.h
 $(B)/msn-gateway: examples/msn-gateway.c $(B)/libh1c.a include/h1c.h include/h1c_msngw.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
-$(B)/msngw-emu: test/servers/msngw-emu.c
+$(B)/msngw-emu: test/servers/msngw-emu.c test/servers/serve.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
@@ -176,7 +176,7 @@ $(B)/test/interop-mix: test/interop/mix.c $(B)/libh1c.a include/h1c.h
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
-$(B)/origin: test/servers/origin.c
+$(B)/origin: test/servers/origin.c test/servers/serve.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
