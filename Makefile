@@ -68,7 +68,7 @@ HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client \
-             $(B)/test/test_sysfail
+             $(B)/test/test_sysfail $(B)/test/test_layouts
 ifeq ($(WITH_MSNGW),1)
 UNIT_TESTS += $(B)/test/test_msngw
 endif
@@ -99,15 +99,16 @@ $(B)/libh1c.so: $(B)/libh1c.so.$(VERSION)
 
 $(B)/io-counting $(B)/async-get: $(B)/%: examples/%.c $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
+$(B)/async-get: examples/fetch-list.h
 
 $(B)/msn-gateway: examples/msn-gateway.c $(B)/libh1c.a include/h1c.h include/h1c_msngw.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
-$(B)/msngw-emu: test/servers/msngw-emu.c
+$(B)/msngw-emu: test/servers/msngw-emu.c test/servers/serve.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
-$(B)/epoll-get: examples/epoll-get.c $(B)/libh1c.a include/h1c.h
+$(B)/epoll-get: examples/epoll-get.c examples/fetch-list.h $(B)/libh1c.a include/h1c.h
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
 $(B)/libevent-get: examples/libevent-get.c adapters/h1c-libevent.h examples/fetch-list.h \
@@ -175,14 +176,14 @@ $(B)/test/interop-mix: test/interop/mix.c $(B)/libh1c.a include/h1c.h
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a
 
-$(B)/origin: test/servers/origin.c
+$(B)/origin: test/servers/origin.c test/servers/serve.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(CFLAGS) $< -o $@ $(LDFLAGS)
 
 CMOCKA_LIBS = -lcmocka
 
 $(B)/test/%: test/unit/%.c test/unit/testutil.h test/unit/spawn.h test/unit/failalloc.h \
-		test/unit/iolayers.h $(B)/libh1c.a
+		test/unit/iolayers.h test/unit/guard.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(H1C_CFLAGS) -Ilib $(CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libh1c.a $(CMOCKA_LIBS)
 
@@ -198,7 +199,7 @@ $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/
 
 # The client's tests start the origin server next to them, the gateway
 # module's tests the gateway emulator.
-$(B)/test/test_client: $(B)/origin
+$(B)/test/test_client $(B)/test/test_layouts: $(B)/origin
 $(B)/test/test_msngw: $(B)/msngw-emu
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak
@@ -323,7 +324,7 @@ $(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(CC) -O2 -I$(LLHTTP_INC) -w -c $< -o $@
 
 BENCH_SRC = bench/bench_parse.c bench/peer_llhttp.c bench/peer_http_parser.c
-$(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
+$(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h bench/measure.h $(B)/libh1c.a \
 		$(B)/bench/llhttp/llhttp.o $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude \
 		-I$(LLHTTP_INC) $(CFLAGS) $(BENCH_SRC) -o $@ $(B)/libh1c.a \
@@ -331,13 +332,13 @@ $(B)/bench/bench_parse: $(BENCH_SRC) bench/bench.h $(B)/libh1c.a \
 		-lhttp_parser -l:libh2o.so.0.13
 
 E2E_CFLAGS = -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude $(CFLAGS)
-$(B)/bench/e2e-h1c: bench/e2e/h1c.c bench/e2e/common.h $(B)/libh1c.a
+$(B)/bench/e2e-h1c: bench/e2e/h1c.c bench/e2e/common.h bench/measure.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) $< -o $@ $(B)/libh1c.a
-$(B)/bench/e2e-curl: bench/e2e/curl.c bench/e2e/common.h
+$(B)/bench/e2e-curl: bench/e2e/curl.c bench/e2e/common.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) $$(pkg-config --cflags libcurl) $< -o $@ $$(pkg-config --libs libcurl)
-$(B)/bench/e2e-floor: bench/e2e/floor.c bench/e2e/common.h
+$(B)/bench/e2e-floor: bench/e2e/floor.c bench/e2e/common.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) $< -o $@
 
@@ -366,12 +367,12 @@ bench-nodelay: $(B)/h1c-get $(B)/origin
 # per idle connection, allocations per request. About 6 minutes today.
 # SCALE_NS, SCALE_LOOPS, SCALE_CURL, SCALE_WINDOW ...: see bench/scale/run.sh.
 SCALE_CFLAGS = $(E2E_CFLAGS) -Iadapters
-$(B)/bench/scale-h1c: bench/scale/h1c-scale.c bench/scale/scale.h adapters/h1c-libuv.h \
-		adapters/h1c-libevent.h $(B)/libh1c.a
+$(B)/bench/scale-h1c: bench/scale/h1c-scale.c bench/scale/scale.h bench/measure.h \
+		adapters/h1c-libuv.h adapters/h1c-libevent.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(SCALE_CFLAGS) $$(pkg-config --cflags libuv libevent) $< -o $@ $(B)/libh1c.a \
 		$$(pkg-config --libs libuv libevent)
-$(B)/bench/scale-curl: bench/scale/curl-scale.c bench/scale/scale.h
+$(B)/bench/scale-curl: bench/scale/curl-scale.c bench/scale/scale.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(SCALE_CFLAGS) $$(pkg-config --cflags libcurl) $< -o $@ $$(pkg-config --libs libcurl)
 

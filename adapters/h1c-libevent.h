@@ -237,6 +237,7 @@ static inline struct h1c_libevent *h1c_libevent_attach(struct h1c_client *client
 		free(a);
 		return NULL;
 	}
+	hooks.size = sizeof(hooks);
 	hooks.watch = h1c__libevent_watch;
 	hooks.timer = h1c__libevent_timer;
 	hooks.user = a;

@@ -213,6 +213,7 @@ static inline struct h1c_libuv *h1c_libuv_attach(struct h1c_client *client, uv_l
 	a->loop = loop;
 	a->on_idle = on_idle;
 	a->arg = arg;
+	hooks.size = sizeof(hooks);
 	hooks.watch = h1c__libuv_watch;
 	hooks.timer = h1c__libuv_timer;
 	hooks.user = a;

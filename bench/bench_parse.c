@@ -15,6 +15,7 @@
 #include <h1c.h>
 
 #include "bench.h"
+#include "measure.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -192,13 +193,6 @@ static int run_pico(const struct bcase *c, char *buf)
 
 /* ---- timing -------------------------------------------------------------- */
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 #define COPIES 32
 #define ROUNDS 25
 
@@ -219,10 +213,10 @@ static double batch(const struct bcase *c, struct slot *s)
 
 	while (done < s->per_round) {
 		size_t n = s->per_round - done < COPIES ? s->per_round - done : COPIES;
-		double t0 = now();
+		double t0 = bench_now();
 		for (i = 0; i < n; i++)
 			s->fn(c, s->copies[i]);
-		total += now() - t0;
+		total += bench_now() - t0;
 		if (s->in_place) /* outside the timed region */
 			for (i = 0; i < n; i++)
 				memcpy(s->copies[i], c->buf, c->len);

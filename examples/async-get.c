@@ -8,45 +8,23 @@
  *
  * An example of h1c_client_request(3) and h1c_client_run(3).
  */
-#include <h1c.h>
+#include "fetch-list.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-struct fetch {
-	const char *url;
-	int status;
-	unsigned long long bytes;
-};
-
-static int on_head(void *user, const struct h1c_response *resp)
-{
-	((struct fetch *)user)->status = resp->status;
-	return 0;
-}
-
-static int on_data(void *user, const char *data, size_t len)
-{
-	(void)data;
-	((struct fetch *)user)->bytes += len;
-	return 0;
-}
-
+/* As fetch_done, and says which requests were pipelined. */
 static void on_done(void *user, int err, unsigned flags)
 {
-	struct fetch *f = user;
-
-	if (err)
-		printf("%s error: %s\n", f->url, h1c_strerror(err));
-	else
-		printf("%s %d %llu%s\n", f->url, f->status, f->bytes,
-		       (flags & H1C_DONE_PIPELINED) ? " (pipelined)" : "");
+	fetch_print((const struct fetch *)user, err,
+	            (flags & H1C_DONE_PIPELINED) ? " (pipelined)" : "");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = fetch_head,
+		.on_data = fetch_data,
+		.on_done = on_done,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct fetch *f;

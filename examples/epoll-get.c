@@ -13,11 +13,10 @@
 #include <h1c.h>
 
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
+#include "fetch-list.h"
 
 struct loop {
 	int ep;
@@ -50,77 +49,34 @@ static void timer(void *user, int ms)
 	((struct loop *)user)->timeout_ms = ms;
 }
 
-struct fetch {
-	const char *url;
-	int status;
-	unsigned long long bytes;
-};
-
-static int on_head(void *user, const struct h1c_response *resp)
-{
-	((struct fetch *)user)->status = resp->status;
-	return 0;
-}
-
-static int on_data(void *user, const char *data, size_t len)
-{
-	(void)data;
-	((struct fetch *)user)->bytes += len;
-	return 0;
-}
-
-static void on_done(void *user, int err, unsigned flags)
-{
-	struct fetch *f = user;
-
-	(void)flags;
-	if (err)
-		printf("%s error: %s\n", f->url, h1c_strerror(err));
-	else
-		printf("%s %d %llu\n", f->url, f->status, f->bytes);
-}
-
 int main(int argc, char **argv)
 {
-	static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
 	struct h1c_client_options co;
 	struct loop l = {-1, -1};
 	struct h1c_loop hooks;
 	struct h1c_client *c;
 	struct fetch *f;
-	int i = 1, n, pending = 0;
+	int first = fetch_args(argc, argv, &co), pending;
 
-	memset(&co, 0, sizeof(co));
-	if (i + 1 < argc && strcmp(argv[i], "-p") == 0) {
-		co.pipeline_depth = (unsigned)strtoul(argv[i + 1], NULL, 10);
-		i += 2;
-	}
-	if (i >= argc) {
+	if (!first) {
 		fprintf(stderr, "usage: epoll-get [-p DEPTH] URL...\n");
 		return 2;
 	}
 	l.ep = epoll_create1(EPOLL_CLOEXEC);
 	c = h1c_client_new(&co);
-	f = calloc((size_t)(argc - i), sizeof(*f));
-	if (l.ep < 0 || !c || !f) {
+	if (l.ep < 0 || !c) {
 		h1c_client_free(c);
-		free(f);
 		return 1;
 	}
+	hooks.size = sizeof(hooks);
 	hooks.watch = watch;
 	hooks.timer = timer;
 	hooks.user = &l;
 	h1c_client_set_loop(c, &hooks);
-	for (n = 0; i < argc; i++, n++) {
-		struct h1c_request rq;
-
-		memset(&rq, 0, sizeof(rq));
-		rq.url = argv[i];
-		f[n].url = argv[i];
-		if (h1c_client_request(c, &rq, &cb, &f[n]) < 0)
-			printf("%s error: refused\n", argv[i]);
-		else
-			pending++;
+	f = fetch_list(c, argv + first, argc - first, &pending);
+	if (!f) {
+		h1c_client_free(c);
+		return 1;
 	}
 	/* The program's own loop: other sockets and timers would live here. */
 	while (pending > 0) {

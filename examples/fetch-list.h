@@ -1,7 +1,7 @@
 /*
- * fetch-list.h - what the adapter examples (libevent-get, libuv-get) share:
- * queue a list of URLs on a client, and print "URL STATUS BYTES" or
- * "URL error: MESSAGE" as each one ends.
+ * fetch-list.h - what the asynchronous examples (async-get, epoll-get,
+ * libevent-get, libuv-get) share: queue a list of URLs on a client, and
+ * print "URL STATUS BYTES" or "URL error: MESSAGE" as each one ends.
  */
 #ifndef H1C_EXAMPLE_FETCH_LIST_H
 #define H1C_EXAMPLE_FETCH_LIST_H
@@ -18,35 +18,45 @@ struct fetch {
 	unsigned long long bytes;
 };
 
-static int fetch_head(void *user, const struct h1c_response *resp)
+static inline int fetch_head(void *user, const struct h1c_response *resp)
 {
 	((struct fetch *)user)->status = resp->status;
 	return 0;
 }
 
-static int fetch_data(void *user, const char *data, size_t len)
+static inline int fetch_data(void *user, const char *data, size_t len)
 {
 	(void)data;
 	((struct fetch *)user)->bytes += len;
 	return 0;
 }
 
-static void fetch_done(void *user, int err, unsigned flags)
+/* Prints how f ended: its status and bytes, then note (may be ""), or
+ * the error. */
+static inline void fetch_print(const struct fetch *f, int err, const char *note)
 {
-	struct fetch *f = (struct fetch *)user;
-
-	(void)flags;
 	if (err)
 		printf("%s error: %s\n", f->url, h1c_strerror(err));
 	else
-		printf("%s %d %llu\n", f->url, f->status, f->bytes);
+		printf("%s %d %llu%s\n", f->url, f->status, f->bytes, note);
+}
+
+static inline void fetch_done(void *user, int err, unsigned flags)
+{
+	(void)flags;
+	fetch_print((const struct fetch *)user, err, "");
 }
 
 /* Queues urls[0..n) on c; returns the array of records (free it) and the
  * number queued in *queued, or NULL when out of memory. */
-static struct fetch *fetch_list(struct h1c_client *c, char **urls, int n, int *queued)
+static inline struct fetch *fetch_list(struct h1c_client *c, char **urls, int n, int *queued)
 {
-	static const struct h1c_callbacks cb = {NULL, fetch_head, fetch_data, NULL, fetch_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = fetch_head,
+		.on_data = fetch_data,
+		.on_done = fetch_done,
+	};
 	struct fetch *f = (struct fetch *)calloc((size_t)n, sizeof(*f));
 	int i;
 
@@ -69,7 +79,7 @@ static struct fetch *fetch_list(struct h1c_client *c, char **urls, int n, int *q
 
 /* Parses "[-p DEPTH] URL..." into the options; returns the index of the
  * first URL, or 0 on a usage error. */
-static int fetch_args(int argc, char **argv, struct h1c_client_options *co)
+static inline int fetch_args(int argc, char **argv, struct h1c_client_options *co)
 {
 	int i = 1;
 

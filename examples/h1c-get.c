@@ -486,7 +486,12 @@ static int file_rewind(void *user)
 static int run_batch(struct h1c_client *c, char **urls, int n, const struct h1c_request *tmpl,
                      const char *data_file, FILE *f, int include, int silent)
 {
-	static const struct h1c_callbacks cb = {NULL, job_head, job_data, NULL, job_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = job_head,
+		.on_data = job_data,
+		.on_done = job_done,
+	};
 	struct batch b;
 	int i;
 
@@ -733,7 +738,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	if (stats) {
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		fprintf(stderr,
 		        "{\"requests\":%lu,\"responses\":%lu,\"errors\":%lu,\"connections_opened\":%lu,"
 		        "\"connections_reused\":%lu,\"replayed\":%lu,\"pipelined\":%lu,"

@@ -78,7 +78,13 @@ static void c_close(void *ctx)
 int main(int argc, char **argv)
 {
 	static const struct h1c_io counting = {
-		"counting", c_open, c_read, c_write, c_fd, c_close,
+		.size = sizeof(counting),
+		.name = "counting",
+		.open = c_open,
+		.read = c_read,
+		.write = c_write,
+		.fd = c_fd,
+		.close = c_close,
 	};
 	struct h1c_client_options o = {0};
 	struct totals t = {0, 0};

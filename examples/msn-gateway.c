@@ -63,7 +63,12 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct h1c_msngw_callbacks cb = {on_command, on_unsure, on_end};
+	static const struct h1c_msngw_callbacks cb = {
+		.size = sizeof(cb),
+		.on_command = on_command,
+		.on_unsure = on_unsure,
+		.on_end = on_end,
+	};
 	struct h1c_client_options co;
 	struct h1c_msngw_options mo;
 	struct h1c_client *c;

@@ -244,7 +244,15 @@ static void tls_close(void *ctx)
 	free(t);
 }
 
-static const struct h1c_io tls_io = {"openssl", tls_open, tls_read, tls_write, tls_fd, tls_close};
+static const struct h1c_io tls_io = {
+	.size = sizeof(tls_io),
+	.name = "openssl",
+	.open = tls_open,
+	.read = tls_read,
+	.write = tls_write,
+	.fd = tls_fd,
+	.close = tls_close,
+};
 
 /* ---- fetching ------------------------------------------------------------------- */
 
@@ -284,7 +292,12 @@ static void on_done(void *user, int err, unsigned flags)
 
 int main(int argc, char **argv)
 {
-	static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_head = on_head,
+		.on_data = on_data,
+		.on_done = on_done,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_stats st;
@@ -353,7 +366,7 @@ int main(int argc, char **argv)
 			fwrite(jobs[i].body, 1, jobs[i].len, stdout);
 		free(jobs[i].body);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	if (stats)
 		fprintf(stderr,
 		        "{\"responses\":%lu,\"errors\":%lu,\"connections_opened\":%lu,"

@@ -134,14 +134,36 @@ H1C_API const char *h1c_version(void);
 #define H1C_DEFAULT_MAX_INTERIM 16u
 
 /*
- * How every options struct here grows without breaking a program built
- * against an older header: it starts with its size, which
- * H1C_OPTIONS_INIT(type) sets; fields are only ever added at the end, and
- * the library reads no more of a struct than its size says (a size of 0,
- * as in a zero-initialised struct, means the fields of version 0.2, when
- * the size came in). So: zero-initialise or use the init macro, then set
- * what you need. A field added after 0.2 is read only when size covers
- * it, which the macro (or size = sizeof) ensures.
+ * How the structs here grow without breaking a program built against an
+ * older header (the rule for every struct that crosses the boundary):
+ *
+ * - A struct the caller fills and the library reads (h1c_options,
+ *   h1c_client_options, h1c_request, h1c_io, h1c_allocator,
+ *   h1c_callbacks, h1c_loop, and the gateway's h1c_msngw_options and
+ *   h1c_msngw_callbacks) starts with size_t size, its size as the caller
+ *   knows it, which H1C_OPTIONS_INIT(type) sets (or .size =
+ *   sizeof(struct type) in a designated initialiser). Fields are only
+ *   ever added at the end. The library copies no more of the struct than
+ *   its size says into a zeroed struct of its own, so a field the
+ *   caller's size does not cover reads as 0 or NULL (its default). A size
+ *   of 0, as in a zero-initialised struct, means the fields of version
+ *   0.2, when the sizes came in. So: zero-initialise or use the init
+ *   macro, then set what you need; a field added after 0.2 is read only
+ *   when size covers it, which the macro (or size = sizeof) ensures.
+ * - A struct the library writes into the caller's memory is told the
+ *   caller's size by the call, never by the struct, which callers leave
+ *   uninitialised: h1c_client_stats() takes sizeof its struct as an
+ *   argument; h1c_client_fetch() writes the h1c_result of the header
+ *   version the h1c_request's size belongs to (a program sets both from
+ *   the same header), so a release that adds to h1c_result adds to
+ *   h1c_request too. The library writes no more than that size.
+ * - The other public structs keep their size until the soname changes:
+ *   h1c_header and h1c_watch are array elements; h1c_response,
+ *   h1c_framing and h1c_event are written whole by the parser layer;
+ *   h1c_body and h1c_reader are state on the caller's stack, whose
+ *   private part grows into the room reserved at their end (the reader
+ *   keeps a copy of h1c_options, which may grow). abi/h1c.structs holds
+ *   the size of every one, checked by make check.
  *
  * One rule for every limit and timeout: 0 means its default, -1 means
  * off (no limit, no timeout); any other negative value is refused.
@@ -318,6 +340,7 @@ struct h1c_body {
 	uint64_t part_len_;
 	int part_sized_;
 	unsigned used_lenient_;
+	void *reserved_[4]; /* room for the private part to grow into */
 };
 
 /*
@@ -370,6 +393,8 @@ struct h1c_reader {
 	struct h1c_header *headers_;
 	size_t headers_cap_;
 	struct h1c_body body_;
+	void *reserved_[8]; /* room for the private part (opt_ with it) to
+	                       grow into */
 };
 
 /*
@@ -419,6 +444,7 @@ H1C_API int h1c_reader_eof(struct h1c_reader *r, char *buf, size_t len,
  * through different vtables are never shared.
  */
 struct h1c_io {
+	size_t size; /* sizeof(struct h1c_io), or 0; see H1C_OPTIONS_INIT */
 	const char *name;
 	void *(*open)(void *user, int fd, const char *host, int *err);
 	long (*read)(void *ctx, void *buf, size_t len);
@@ -438,6 +464,7 @@ H1C_API const struct h1c_io *h1c_io_plain(void);
  * allocations excepted). user is passed back to each hook.
  */
 struct h1c_allocator {
+	size_t size; /* sizeof(struct h1c_allocator), or 0 */
 	void *(*malloc)(void *user, size_t size);
 	void *(*realloc)(void *user, void *ptr, size_t size);
 	void (*free)(void *user, void *ptr);
@@ -571,6 +598,7 @@ struct h1c_request {
  * with H1C_ECALLBACK and its connection is closed.
  */
 struct h1c_callbacks {
+	size_t size; /* sizeof(struct h1c_callbacks), or 0 */
 	/* An interim (1xx) response arrived. */
 	int (*on_interim)(void *user, const struct h1c_response *resp);
 	/* The final response head arrived. */
@@ -584,7 +612,9 @@ struct h1c_callbacks {
 	void (*on_done)(void *user, int err, unsigned flags);
 };
 
-/* A response, owned by the caller until h1c_result_free(). */
+/* A response, owned by the caller until h1c_result_free(). Its size is
+ * told by the request it answers (see H1C_OPTIONS_INIT), so it has none
+ * of its own to set. */
 struct h1c_result {
 	int status;
 	int version_minor;
@@ -599,12 +629,14 @@ struct h1c_result {
 	int reused;                 /* sent on a kept-alive connection */
 	int replayed;               /* re-sent after a connection was lost */
 	/* private */
+	size_t size_;               /* the bytes of it the library filled */
 	char *head_;
 	char *trail_;
 	struct h1c_allocator alloc_; /* a copy: a result outlives its client */
 };
 
-/* Counters of a client's life (h1c_client_stats()). */
+/* Counters of a client's life (h1c_client_stats(), which is given its
+ * size). */
 struct h1c_stats {
 	unsigned long requests, responses, errors;
 	unsigned long connections_opened, connections_reused, replayed;
@@ -709,6 +741,7 @@ H1C_API int h1c_client_on_timeout(struct h1c_client *c);
  * back into the client.
  */
 struct h1c_loop {
+	size_t size; /* sizeof(struct h1c_loop), or 0 */
 	void (*watch)(void *user, int fd, unsigned events, void **slot);
 	void (*timer)(void *user, int ms);
 	void *user;
@@ -726,6 +759,9 @@ H1C_API void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *lo
  * (other pending requests progress too). Returns 0 with *res filled (any
  * status code), or a negative H1C_E* code with *res empty. Connections are
  * kept alive and reused between calls. Must not be called from a callback.
+ * *res needs no initialising: the library writes the struct h1c_result of
+ * the header version req->size belongs to, and no more (see
+ * H1C_OPTIONS_INIT).
  */
 H1C_API int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
                              struct h1c_result *res);
@@ -733,8 +769,12 @@ H1C_API int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req
 /* Frees what a result owns and empties it. NULL is a no-op. */
 H1C_API void h1c_result_free(struct h1c_result *res);
 
-/* Copies the counters of c into *st. */
-H1C_API void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st);
+/* Copies the counters of c into st, which is size bytes long: pass
+ * sizeof(*st). The library writes at most size bytes (a program built
+ * against an older, smaller struct gets the counters it knows), and
+ * zeroes what it has no counter for. st needs no initialising. */
+H1C_API void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st,
+                              size_t size);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,8 @@ struct h1c_msngw_options {
 
 /* What a session reports. Views are valid during the call only. */
 struct h1c_msngw_callbacks {
+	size_t size; /* sizeof(struct h1c_msngw_callbacks), or 0; see
+	                H1C_OPTIONS_INIT in h1c.h */
 	/* One whole command from the server: its line as received (terminator
 	 * included) and its payload (len 0 when it has none). */
 	void (*on_command)(void *user, const char *line, size_t line_len, const char *payload,

@@ -30,7 +30,7 @@ long long h1c_client_request(struct h1c_client *c, const struct h1c_request *req
 	if (!c || !req)
 		return H1C_EINVAL;
 	/* No more of the caller's struct than its size says. */
-	h1c__opts_copy(&copy, sizeof(copy), req, sizeof(copy));
+	h1c__opts_copy(&copy, sizeof(copy), req, H1C__V02_REQUEST);
 	return h1c__submit(c, &copy, cb, user);
 }
 
@@ -113,8 +113,8 @@ long long h1c__submit(struct h1c_client *c, const struct h1c_request *q,
 		r->dl.kind = H1C__DL_RQ;
 		h1c__heap_set(&c->heap, &r->dl, r->deadline);
 	}
-	if (cb)
-		r->cb = *cb;
+	/* Likewise the callbacks: those past the caller's size are NULL. */
+	h1c__opts_copy(&r->cb, sizeof(r->cb), cb, H1C__V02_CALLBACKS);
 	r->user = user;
 	h1c__id_add(c, r);
 	/* Queue it, and count it among the pending. */
@@ -206,9 +206,9 @@ void h1c_client_set_loop(struct h1c_client *c, const struct h1c_loop *loop)
 	}
 	if (c->has_loop && c->loop.timer && c->timer_reported != -1)
 		c->loop.timer(c->loop.user, -1);
-	c->has_loop = loop != NULL && loop->watch != NULL;
-	if (c->has_loop)
-		c->loop = *loop;
+	/* The hooks the caller's size covers; the rest NULL. */
+	h1c__opts_copy(&c->loop, sizeof(c->loop), loop, H1C__V02_LOOP);
+	c->has_loop = c->loop.watch != NULL;
 	c->timer_reported = -2;
 	{
 		/* Everything is news to the new loop. */
@@ -269,15 +269,33 @@ static int timeout_opt(int *v, int dflt)
 	return 0;
 }
 
+/* Copies the caller's I/O vtable in (its size says how much of it there
+ * is) to a full-size one that pools and connections use. Returns 0, or
+ * H1C_EINVAL when a function it must have is missing. */
+static int io_copy(struct h1c_io *out, const struct h1c_io *in)
+{
+	h1c__opts_copy(out, sizeof(*out), in, H1C__V02_IO);
+	out->size = sizeof(*out);
+	return out->open && out->read && out->write && out->fd && out->close ? 0 : H1C_EINVAL;
+}
+
 struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *errp)
 {
 	struct h1c_client_options o;
+	struct h1c_allocator al;
 	struct h1c_client *c;
 	int err = 0;
 
-	/* No more of the caller's struct than its size says. */
-	h1c__opts_copy(&o, sizeof(o), opt, sizeof(o));
+	/* No more of the caller's structs than their sizes say. */
+	h1c__opts_copy(&o, sizeof(o), opt, H1C__V02_CLIENT_OPTIONS);
 	o.size = sizeof(o);
+	h1c__opts_copy(&al, sizeof(al), o.alloc, H1C__V02_ALLOCATOR);
+	if (o.alloc && (!al.malloc || !al.realloc || !al.free)) {
+		if (errp)
+			*errp = H1C_EINVAL;
+		return NULL;
+	}
+	o.alloc = o.alloc ? &al : NULL;
 	c = h1c__malloc(o.alloc, sizeof(*c));
 	if (!c) {
 		if (errp)
@@ -287,7 +305,7 @@ struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *
 	memset(c, 0, sizeof(*c));
 	c->o = o;
 	if (o.alloc) {
-		c->al_copy = *o.alloc;
+		c->al_copy = al;
 		c->al = &c->al_copy;
 	}
 	c->o.alloc = NULL;
@@ -320,7 +338,12 @@ struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *
 		err = H1C_EINVAL;
 	else if (c->o.max_body == 0)
 		c->o.max_body = H1C_DEFAULT_MAX_BODY;
-	c->io = c->o.io ? c->o.io : h1c_io_plain();
+	err |= io_copy(&c->io_copy, c->o.io ? c->o.io : h1c_io_plain());
+	c->io = c->o.io = &c->io_copy;
+	if (c->o.tls_io) {
+		err |= io_copy(&c->tls_copy, c->o.tls_io);
+		c->o.tls_io = &c->tls_copy;
+	}
 	if (c->o.proxy && !err) {
 		if (h1c__hostport_parse(c->o.proxy, &c->proxy) != 0)
 			err = H1C_EINVAL;
@@ -410,8 +433,9 @@ void h1c_client_free(struct h1c_client *c)
 	client_destroy(c);
 }
 
-void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st)
+void h1c_client_stats(const struct h1c_client *c, struct h1c_stats *st, size_t size)
 {
+	/* The counters the caller's struct has room for, no more. */
 	if (c && st)
-		*st = c->st;
+		h1c__out_copy(st, size, &c->st, sizeof(c->st));
 }

@@ -50,6 +50,15 @@ void h1c__opts_copy(void *out, size_t out_size, const void *in, size_t base)
 	memcpy(out, in, n < out_size ? n : out_size);
 }
 
+void h1c__out_copy(void *out, size_t out_size, const void *in, size_t in_size)
+{
+	size_t n = in_size < out_size ? in_size : out_size;
+
+	memcpy(out, in, n);
+	if (out_size > n)
+		memset((char *)out + n, 0, out_size - n);
+}
+
 /* Allocation through the caller's hooks, or libc when there are none. */
 void *h1c__malloc(const struct h1c_allocator *al, size_t n)
 {

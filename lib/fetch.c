@@ -120,20 +120,48 @@ static void fetch_done(void *user, int err, unsigned flags)
 	f->flags = flags;
 }
 
-int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
-                     struct h1c_result *res)
+/*
+ * The h1c_result of each header version, by the size of the h1c_request
+ * of the same header: a version that grows h1c_result grows h1c_request
+ * too (abi/h1c.structs pairs them), so the request a program passes says
+ * how large its result is. Later versions are appended.
+ */
+static const struct {
+	size_t request, result;
+} layouts[] = {
+	{H1C__V02_REQUEST, H1C__V02_RESULT},
+};
+
+/* The bytes of h1c_result a caller whose h1c_request is size bytes long
+ * (0: the 0.2 layout) has: the layout of the newest version whose request
+ * fits in size, the 0.2 one for a size below it, and never more than
+ * this library's own struct. */
+static size_t result_size(size_t size)
 {
-	static const struct h1c_callbacks cb = {NULL, fetch_head, fetch_data, fetch_trailers,
-	                                        fetch_done};
+	size_t i, n = layouts[0].result;
+
+	for (i = 1; size && i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (layouts[i].request <= size)
+			n = layouts[i].result;
+	return n < sizeof(struct h1c_result) ? n : sizeof(struct h1c_result);
+}
+
+/* Drives one request to its end, gathering the response into *res, the
+ * library's own full-size result. Returns 0 or a negative H1C_E* code
+ * with res emptied. */
+static int fetch(struct h1c_client *c, const struct h1c_request *req, struct h1c_result *res)
+{
+	static const struct h1c_callbacks cb = {.size = sizeof(struct h1c_callbacks),
+	                                        .on_head = fetch_head,
+	                                        .on_data = fetch_data,
+	                                        .on_trailers = fetch_trailers,
+	                                        .on_done = fetch_done};
 	struct fetch f;
 	struct h1c_request q;
 	struct h1c_allocator al;
 	long long id;
 	int rc;
 
-	if (!c || !req || !res || c->busy)
-		return H1C_EINVAL;
-	memset(res, 0, sizeof(*res));
 	memset(&f, 0, sizeof(f));
 	memset(&al, 0, sizeof(al));
 	/* The result and this call keep their own copy of the hooks: a
@@ -142,7 +170,7 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 	if (c->al)
 		al = res->alloc_ = *c->al;
 	/* A body kept in memory is bounded by the client's max_body. */
-	h1c__opts_copy(&q, sizeof(q), req, sizeof(q));
+	h1c__opts_copy(&q, sizeof(q), req, H1C__V02_REQUEST);
 	q.size = sizeof(q);
 	f.req = &q;
 	f.res = res;
@@ -168,7 +196,7 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 		h1c_result_free(res);
 		return f.err;
 	}
-	if (!f.body && !req->on_data) {
+	if (!f.body && !q.on_data) {
 		f.body = h1c__malloc(f.al, 1);
 		if (!f.body) {
 			h1c_result_free(res);
@@ -184,15 +212,41 @@ int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
 	return 0;
 }
 
+int h1c_client_fetch(struct h1c_client *c, const struct h1c_request *req,
+                     struct h1c_result *res)
+{
+	struct h1c_result mine;
+	size_t size;
+	int err;
+
+	if (!c || !req || !res || c->busy)
+		return H1C_EINVAL;
+	/* The response is gathered in a result of this library's layout and
+	 * copied out at the caller's, which its request tells. */
+	memcpy(&size, req, sizeof(size));
+	memset(&mine, 0, sizeof(mine));
+	mine.size_ = result_size(size);
+	err = fetch(c, req, &mine);
+	h1c__out_copy(res, mine.size_, &mine, sizeof(mine));
+	return err;
+}
+
+/* Frees what res owns and empties it: no more of it than the library
+ * filled (size_), so a program's older, smaller result is safe. */
 void h1c_result_free(struct h1c_result *res)
 {
 	const struct h1c_allocator *al;
+	size_t size;
 
 	if (!res)
 		return;
+	size = res->size_ ? res->size_ : H1C__V02_RESULT;
+	if (size > sizeof(*res))
+		size = sizeof(*res);
 	al = res->alloc_.free ? &res->alloc_ : NULL;
 	h1c__free(al, res->head_);
 	h1c__free(al, res->trail_);
 	h1c__free(al, res->body);
-	memset(res, 0, sizeof(*res));
+	memset(res, 0, size);
+	res->size_ = size;
 }

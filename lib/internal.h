@@ -62,10 +62,32 @@ static inline void h1c__ev_set(struct h1c_event *ev, enum h1c_event_type type)
 	ev->type = type;
 }
 
-/* Copies an options struct that starts with its size (see
- * H1C_OPTIONS_INIT) into out[0..out_size), zeroed first: no more than the
- * caller's size, and base bytes (the 0.2 layout) when that is 0. */
+/* The bytes of struct type up to the end of field. */
+#define H1C__END(type, field) \
+	(offsetof(struct type, field) + sizeof(((struct type *)0)->field))
+
+/* The 0.2 layouts (what a size of 0 stands for, see H1C_OPTIONS_INIT):
+ * each ends at the last field 0.2 had, whatever is added after it. */
+#define H1C__V02_OPTIONS H1C__END(h1c_options, flags)
+#define H1C__V02_CLIENT_OPTIONS H1C__END(h1c_client_options, max_body)
+#define H1C__V02_REQUEST H1C__END(h1c_request, max_body)
+#define H1C__V02_IO H1C__END(h1c_io, close)
+#define H1C__V02_ALLOCATOR H1C__END(h1c_allocator, user)
+#define H1C__V02_CALLBACKS H1C__END(h1c_callbacks, on_done)
+#define H1C__V02_LOOP H1C__END(h1c_loop, user)
+#define H1C__V02_RESULT H1C__END(h1c_result, alloc_)
+
+/* The one way the library reads a struct the caller fills, which starts
+ * with its size (see H1C_OPTIONS_INIT): copies it into out[0..out_size),
+ * zeroed first, no more than the caller's size, and base bytes (its 0.2
+ * layout) when that is 0; so a field the caller's size does not cover
+ * reads as 0 or NULL. in NULL leaves out all zeroes. */
 void h1c__opts_copy(void *out, size_t out_size, const void *in, size_t base);
+
+/* The one way the library writes a struct into the caller's memory, which
+ * is out_size bytes long by the caller's header: copies in[0..in_size) to
+ * it, no more than out_size bytes, and zeroes the rest of out_size. */
+void h1c__out_copy(void *out, size_t out_size, const void *in, size_t in_size);
 
 /* Effective limits: options with every 0 replaced by its default. */
 void h1c__options(struct h1c_options *out, const struct h1c_options *in);

@@ -170,7 +170,10 @@ struct h1c_client {
 	struct h1c_options parse; /* the copy of o.parse, defaults filled */
 	struct h1c_allocator al_copy;
 	const struct h1c_allocator *al;
-	const struct h1c_io *io;
+	const struct h1c_io *io;  /* &io_copy: pools and connections read
+	                             the vtables through full-size copies */
+	struct h1c_io io_copy, tls_copy; /* o.io (or h1c_io_plain()) and
+	                             o.tls_io, made when c is */
 	struct h1c__url proxy;
 	int has_proxy;
 	struct pool *pools;

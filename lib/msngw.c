@@ -410,7 +410,10 @@ static void gw_done(void *user, int err, unsigned flags)
 	kick(s);
 }
 
-static const struct h1c_callbacks gw_callbacks = {NULL, gw_head, gw_data, NULL, gw_done};
+static const struct h1c_callbacks gw_callbacks = {.size = sizeof(struct h1c_callbacks),
+                                                  .on_head = gw_head,
+                                                  .on_data = gw_data,
+                                                  .on_done = gw_done};
 
 /* Sends the next request of s when none is outstanding: the open, queued
  * commands, or nothing (a poll comes when the interval has passed). */
@@ -557,7 +560,7 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 	const struct h1c_allocator *al;
 
 	/* No more of the caller's struct than its size says. */
-	h1c__opts_copy(&copy, sizeof(copy), opt, sizeof(copy));
+	h1c__opts_copy(&copy, sizeof(copy), opt, H1C__END(h1c_msngw_options, max_retries));
 	o = opt ? &copy : NULL;
 	server = o && o->server ? o->server : "NS";
 	ip = o && o->ip ? o->ip : NULL;
@@ -587,8 +590,8 @@ struct h1c_msngw *h1c_msngw_open(struct h1c_client *c, const struct h1c_msngw_op
 	memset(s, 0, sizeof(*s));
 	s->al = al;
 	s->c = c;
-	if (cb)
-		s->cb = *cb;
+	/* Likewise the callbacks: those past the caller's size are NULL. */
+	h1c__opts_copy(&s->cb, sizeof(s->cb), cb, H1C__END(h1c_msngw_callbacks, on_end));
 	s->user = user;
 	memcpy(s->gw_host, gw.host, sizeof(s->gw_host));
 	s->gw_port = gw.port;

@@ -54,7 +54,7 @@ static uint64_t has_ctl8(uint64_t v)
 
 void h1c__options(struct h1c_options *out, const struct h1c_options *in)
 {
-	h1c__opts_copy(out, sizeof(*out), in, sizeof(*out));
+	h1c__opts_copy(out, sizeof(*out), in, H1C__V02_OPTIONS);
 	out->size = sizeof(*out);
 	/* It sizes the array of field views: no "off". */
 	if (out->max_headers > 65536)

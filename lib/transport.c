@@ -332,7 +332,13 @@ static void plain_close(void *ctx)
 }
 
 static const struct h1c_io plain_io = {
-	"plain", plain_open, plain_read, plain_write, plain_fd, plain_close,
+	.size = sizeof(struct h1c_io),
+	.name = "plain",
+	.open = plain_open,
+	.read = plain_read,
+	.write = plain_write,
+	.fd = plain_fd,
+	.close = plain_close,
 };
 
 const struct h1c_io *h1c_io_plain(void)

@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 	n = atol(argv[2]);
 	conns = atoi(argv[3]);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	t0 = e2e_now();
-	c0 = e2e_cpu();
+	t0 = bench_now();
+	c0 = bench_cpu();
 	if (conns == 0) {
 		CURL *e = easy(url);
 		for (i = 0; i < n; i++) {
@@ -97,8 +97,8 @@ int main(int argc, char **argv)
 		curl_multi_cleanup(m);
 	}
 	snprintf(extra, sizeof(extra), "\"errors\":%ld", bad);
-	e2e_report(conns ? "curl-multi" : "curl-easy", 1, conns ? conns : 1, n, e2e_now() - t0,
-	           e2e_cpu() - c0, extra);
+	e2e_report(conns ? "curl-multi" : "curl-easy", 1, conns ? conns : 1, n, bench_now() - t0,
+	           bench_cpu() - c0, extra);
 	curl_global_cleanup();
 	return bad ? 1 : 0;
 }

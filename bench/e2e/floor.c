@@ -62,8 +62,8 @@ int main(int argc, char **argv)
 		perror("connect");
 		return 1;
 	}
-	t0 = e2e_now();
-	c0 = e2e_cpu();
+	t0 = bench_now();
+	c0 = bench_cpu();
 	/* The first response, to learn the length of every response. */
 	if (write(fd, req, rlen) != (ssize_t)rlen)
 		return 1;
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 			return 1;
 		i += k;
 	}
-	e2e_report("floor", (int)depth, 1, n, e2e_now() - t0, e2e_cpu() - c0, "");
+	e2e_report("floor", (int)depth, 1, n, bench_now() - t0, bench_cpu() - c0, "");
 	close(fd);
 	free(batch);
 	return 0;

@@ -14,49 +14,6 @@
 
 #include "common.h"
 
-static unsigned long allocs, live_bytes;
-
-/* Counting hooks; the size is kept in front of each block. */
-static void *a_malloc(void *u, size_t n)
-{
-	size_t *p = malloc(n + sizeof(size_t) * 2);
-
-	(void)u;
-	if (!p)
-		return NULL;
-	allocs++;
-	live_bytes += n;
-	p[0] = n;
-	return p + 2;
-}
-
-static void a_free(void *u, void *q)
-{
-	size_t *p = q;
-
-	(void)u;
-	if (!p)
-		return;
-	live_bytes -= p[-2];
-	free(p - 2);
-}
-
-static void *a_realloc(void *u, void *q, size_t n)
-{
-	size_t *p = q, *r;
-
-	if (!q)
-		return a_malloc(u, n);
-	r = realloc(p - 2, n + sizeof(size_t) * 2);
-	if (!r)
-		return NULL;
-	allocs++;
-	live_bytes += n;
-	live_bytes -= r[0];
-	r[0] = n;
-	return r + 2;
-}
-
 struct run {
 	struct h1c_client *c;
 	const char *url;
@@ -101,12 +58,17 @@ static void on_done(void *u, int err, unsigned flags)
 		r->expect_len = o->len;
 	r->done++;
 	if (r->done == r->warm)
-		r->allocs_at_warm = allocs;
+		r->allocs_at_warm = bench_allocs;
 	if (r->submitted < r->n)
 		submit(r, o);
 }
 
-static const struct h1c_callbacks cbs = {NULL, on_head, on_data, NULL, on_done};
+static const struct h1c_callbacks cbs = {
+	.size = sizeof(cbs),
+	.on_head = on_head,
+	.on_data = on_data,
+	.on_done = on_done,
+};
 
 static void submit(struct run *r, struct one *o)
 {
@@ -131,7 +93,7 @@ static unsigned long idle_heap(const char *url, long k, unsigned per_origin,
 {
 	struct h1c_client_options co;
 	struct run r;
-	unsigned long before = live_bytes, after;
+	unsigned long before = bench_live, after;
 	struct one *o = calloc((size_t)k, sizeof(*o));
 	long i;
 
@@ -147,7 +109,7 @@ static unsigned long idle_heap(const char *url, long k, unsigned per_origin,
 		submit(&r, &o[i]);
 	while (h1c_client_run(r.c, -1) > 0)
 		;
-	after = live_bytes;
+	after = bench_live;
 	h1c_client_free(r.c);
 	free(o);
 	return after - before;
@@ -155,7 +117,12 @@ static unsigned long idle_heap(const char *url, long k, unsigned per_origin,
 
 int main(int argc, char **argv)
 {
-	struct h1c_allocator al = {a_malloc, a_realloc, a_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = bench_malloc,
+		.realloc = bench_realloc,
+		.free = bench_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_stats st;
 	struct run r;
@@ -186,16 +153,16 @@ int main(int argc, char **argv)
 	if (window > r.n)
 		window = r.n;
 	slots = calloc((size_t)window, sizeof(*slots));
-	t0 = e2e_now();
-	c0 = e2e_cpu();
+	t0 = bench_now();
+	c0 = bench_cpu();
 	for (i = 0; i < window; i++)
 		submit(&r, &slots[i]);
 	while (h1c_client_run(r.c, -1) > 0)
 		;
-	t1 = e2e_now();
-	c1 = e2e_cpu();
-	h1c_client_stats(r.c, &st);
-	steady = (double)(allocs - r.allocs_at_warm) / (double)(r.n - r.warm);
+	t1 = bench_now();
+	c1 = bench_cpu();
+	h1c_client_stats(r.c, &st, sizeof(st));
+	steady = (double)(bench_allocs - r.allocs_at_warm) / (double)(r.n - r.warm);
 	/* Heap per idle connection: k idle connections against one, same
 	 * requests, so everything else cancels out. */
 	if (co.max_per_origin > 1)

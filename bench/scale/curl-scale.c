@@ -156,13 +156,13 @@ static void step(void)
 /* Runs until nothing is in flight or a phase is cut. */
 static void drive(void)
 {
-	double tick = sc_now();
+	double tick = bench_now();
 
 	while (cell.inflight > 0 && !cell.stop) {
 		step();
 		sc_advance(&cell);
-		if (sc_now() - tick >= 0.25) {
-			tick = sc_now();
+		if (bench_now() - tick >= 0.25) {
+			tick = bench_now();
 			if (sc_tick(&cell))
 				return;
 		}
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 		curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 3600L);
 	}
 
-	cell.t_begin = sc_now();
+	cell.t_begin = bench_now();
 	for (i = 0; i < cell.n; i++)
 		start(&slots[i]);
 	drive();
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 		drive();
 	} else if (!*cell.cut) {
 		cell.cut = "setup";
-		cell.setup_secs = sc_now() - cell.t_begin;
+		cell.setup_secs = bench_now() - cell.t_begin;
 	}
 	if (cell.scenario == SC_BUSY)
 		cell.proc_heap_conn = 0; /* N easy handles in it: not the pool's cost */

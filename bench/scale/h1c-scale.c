@@ -23,52 +23,13 @@
 
 #include "scale.h"
 
-/* ---- the client's allocator hooks: calls and live bytes ------------------- */
+/* ---- the client's allocator hooks (measure.h): calls and live bytes ------- */
 
-static double hook_allocs, hook_live, busy_heap;
-
-static void *a_malloc(void *u, size_t n)
-{
-	size_t *p = malloc(n + sizeof(size_t) * 2);
-
-	(void)u;
-	if (!p)
-		return NULL;
-	hook_allocs++;
-	hook_live += (double)n;
-	p[0] = n;
-	return p + 2;
-}
-
-static void a_free(void *u, void *q)
-{
-	size_t *p = q;
-
-	(void)u;
-	if (!p)
-		return;
-	hook_live -= (double)p[-2];
-	free(p - 2);
-}
-
-static void *a_realloc(void *u, void *q, size_t n)
-{
-	size_t *p = q, *r;
-
-	if (!q)
-		return a_malloc(u, n);
-	r = realloc(p - 2, n + sizeof(size_t) * 2);
-	if (!r)
-		return NULL;
-	hook_allocs++;
-	hook_live += (double)n - (double)r[0];
-	r[0] = n;
-	return r + 2;
-}
+static double busy_heap; /* live bytes per connection, all of them busy */
 
 static double hook_count(void)
 {
-	return hook_allocs;
+	return (double)bench_allocs;
 }
 
 /* ---- the workload ------------------------------------------------------------ */
@@ -120,12 +81,17 @@ static void on_done(void *u, int err, unsigned flags)
 	}
 	if (sc_after_done(&cell)) {
 		if (cell.phase == SC_WINDOW && cell.scenario == SC_BUSY && busy_heap == 0)
-			busy_heap = hook_live / (double)cell.n; /* every connection busy */
+			busy_heap = (double)bench_live / (double)cell.n; /* every connection busy */
 		submit(s);
 	}
 }
 
-static const struct h1c_callbacks cbs = {NULL, on_head, on_data, NULL, on_done};
+static const struct h1c_callbacks cbs = {
+	.size = sizeof(cbs),
+	.on_head = on_head,
+	.on_data = on_data,
+	.on_done = on_done,
+};
 
 static void submit(struct slot *s)
 {
@@ -197,7 +163,12 @@ static void drive(void)
 
 int main(int argc, char **argv)
 {
-	struct h1c_allocator al = {a_malloc, a_realloc, a_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = bench_malloc,
+		.realloc = bench_realloc,
+		.free = bench_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_stats st;
 	struct slot *slots;
@@ -254,17 +225,17 @@ int main(int argc, char **argv)
 	 * where the adapters of today take tens of seconds, a cost of opening
 	 * that is not what this benchmark measures), until all N connections
 	 * are idle in the pool. */
-	cell.t_begin = sc_now();
+	cell.t_begin = bench_now();
 	for (i = 0; i < cell.n; i++)
 		submit(&slots[i]);
 	drive_builtin();
-	h1c_client_stats(client, &st);
+	h1c_client_stats(client, &st, sizeof(st));
 	cell.opened = st.connections_opened;
 	if (cell.phase == SC_SETUP && cell.inflight == 0) {
-		sc_pool_ready(&cell, hook_live);
+		sc_pool_ready(&cell, (double)bench_live);
 	} else if (!*cell.cut) {
 		cell.cut = "setup";
-		cell.setup_secs = sc_now() - cell.t_begin;
+		cell.setup_secs = bench_now() - cell.t_begin;
 	}
 
 	/* The loop under test takes over the client and its N connections. */
@@ -296,8 +267,8 @@ int main(int argc, char **argv)
 		drive();
 	}
 
-	h1c_client_stats(client, &st);
-	t_free = sc_now();
+	h1c_client_stats(client, &st, sizeof(st));
+	t_free = bench_now();
 	tearing_down = 1;
 	if (uva) {
 		h1c_libuv_detach(uva);
@@ -315,7 +286,7 @@ int main(int argc, char **argv)
 	}
 	if (evb)
 		event_base_free(evb);
-	t_free = sc_now() - t_free;
+	t_free = bench_now() - t_free;
 	snprintf(extra, sizeof(extra),
 	         "\"fd_limit\":%ld,\"heap_per_busy_conn\":%.0f,\"connections_opened\":%lu,"
 	         "\"stale_closed\":%lu,\"connections_failed\":%lu,\"replayed\":%lu,"

@@ -24,27 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
-static double sc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double sc_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
+#include "../measure.h"
 
 /* Raises the soft (and, when allowed, the hard) descriptor limit to at
  * least want. Returns the soft limit in force afterwards. */
@@ -166,8 +150,8 @@ struct sc_cell {
 
 static void sc_snap(struct sc_snap *s, const struct sc_cell *c)
 {
-	s->t = sc_now();
-	s->cpu = sc_cpu();
+	s->t = bench_now();
+	s->cpu = bench_cpu();
 	s->allocs = c->allocs ? c->allocs() : -1;
 	s->proc_allocs = sc_proc_allocs();
 	s->done = c->done;
@@ -249,20 +233,20 @@ static void sc_advance(struct sc_cell *c)
 	if (c->phase == SC_SETUP) {
 		/* N at once and no more: the caller starts the warm-up once
 		 * all N connections are idle. */
-		if (sc_now() - c->t_begin >= c->lim.setup_s) {
+		if (bench_now() - c->t_begin >= c->lim.setup_s) {
 			c->cut = "setup";
 			c->stop = 1;
 			c->phase = SC_DRAIN;
 		}
 	} else if (c->phase == SC_WARM) {
-		now = sc_now();
+		now = bench_now();
 		if (sc_warm_enough(c) || now - c->t_phase >= c->lim.warm_s) {
 			if (!sc_warm_enough(c))
 				c->cut = "warm";
 			sc_window_begin(c, now);
 		}
 	} else if (c->phase == SC_WINDOW) {
-		el = sc_now() - c->t_phase;
+		el = bench_now() - c->t_phase;
 		if (sc_window_enough(c, el) || el >= c->lim.window_cap) {
 			if (!sc_window_enough(c, el))
 				c->cut = *c->cut ? "warm+window" : "window";
@@ -289,7 +273,7 @@ static int sc_after_done(struct sc_cell *c)
  * a completion to notice. Returns 1 when the loop should stop now. */
 static int sc_tick(struct sc_cell *c)
 {
-	double now = sc_now();
+	double now = bench_now();
 
 	if (c->phase == SC_SETUP && now - c->t_begin >= c->lim.setup_s) {
 		c->cut = "setup";
@@ -313,7 +297,7 @@ static int sc_tick(struct sc_cell *c)
  * and starts the warm-up. */
 static void sc_pool_ready(struct sc_cell *c, double hooks_live)
 {
-	double now = sc_now();
+	double now = bench_now();
 
 	c->setup_secs = now - c->t_begin;
 	c->heap_conn = hooks_live / (double)c->n;

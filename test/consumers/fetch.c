@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (h1c_client_fetch(c, &rq, &b) != 0)
 		return 1;
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	printf("%s %d %zu %lu\n", h1c_version(), a.status, a.body_len, st.connections_opened);
 	ok = a.status == 200 && b.status == 200 && a.body_len == b.body_len &&
 	     memcmp(a.body, b.body, a.body_len) == 0 && st.connections_opened == 1 &&

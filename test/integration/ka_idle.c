@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 	e1 = h1c_client_fetch(c, &rq, &r1);
 	nanosleep(&gap, NULL);
 	e2 = h1c_client_fetch(c, &rq, &r2);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	printf("{\"first\":%d,\"second\":%d,\"error\":\"%s\",\"connections_opened\":%lu,"
 	       "\"replayed\":%lu}\n",
 	       e1 ? e1 : r1.status, e2 ? e2 : r2.status, h1c_errname(e2 ? e2 : e1),

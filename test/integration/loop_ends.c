@@ -122,7 +122,11 @@ struct job {
 static int job_head(void *user, const struct h1c_response *resp);
 static void job_done(void *user, int err, unsigned flags);
 static int job_queue(struct h1c_client *c, struct job *j, const char *base, const char *path);
-static const struct h1c_callbacks job_cb = {NULL, job_head, NULL, NULL, job_done};
+static const struct h1c_callbacks job_cb = {
+	.size = sizeof(job_cb),
+	.on_head = job_head,
+	.on_done = job_done,
+};
 static void (*on_head_hook)(struct job *j);
 
 static int job_head(void *user, const struct h1c_response *resp)
@@ -312,7 +316,7 @@ static void until_stale(uv_check_t *h)
 {
 	struct h1c_stats st;
 
-	h1c_client_stats(watched_client, &st);
+	h1c_client_stats(watched_client, &st, sizeof(st));
 	if (st.stale_closed > stale_before)
 		uv_close((uv_handle_t *)h, NULL);
 }
@@ -323,7 +327,7 @@ static void idle_close_noticed(struct h1c_client *c, const char *origin2)
 	struct job a = {0}, b = {0};
 	char why[300];
 
-	h1c_client_stats(c, &st0);
+	h1c_client_stats(c, &st0, sizeof(st0));
 	if (job_queue(c, &a, origin2, "/bytes/3") != 0) {
 		check(0, "idle-close origin: request queued", "refused");
 		return;
@@ -335,13 +339,13 @@ static void idle_close_noticed(struct h1c_client *c, const char *origin2)
 	 * it was already, should the server have been that quick). */
 	stale_before = st0.stale_closed;
 	watched_client = c;
-	h1c_client_stats(c, &st1);
+	h1c_client_stats(c, &st1, sizeof(st1));
 	if (st1.stale_closed == stale_before) {
 		uv_check_init(loop, &user_check);
 		uv_check_start(&user_check, until_stale);
 		run("the loop held by the user's handle until the server's close is noticed");
 	}
-	h1c_client_stats(c, &st1);
+	h1c_client_stats(c, &st1, sizeof(st1));
 	snprintf(why, sizeof(why), "stale_closed %lu, was %lu", st1.stale_closed, st0.stale_closed);
 	check(st1.stale_closed == st0.stale_closed + 1,
 	      "an idle connection closed by the server is noticed while the loop runs for the user",
@@ -351,7 +355,7 @@ static void idle_close_noticed(struct h1c_client *c, const char *origin2)
 		return;
 	}
 	run("a second request to the origin that closes idle connections");
-	h1c_client_stats(c, &st2);
+	h1c_client_stats(c, &st2, sizeof(st2));
 	check(all_ok(&b, 1, why, sizeof(why)), "idle-close origin: the second request ended", why);
 	snprintf(why, sizeof(why), "connections_opened %lu, was %lu", st2.connections_opened,
 	         st1.connections_opened);
@@ -399,7 +403,7 @@ int main(int argc, char **argv)
 	check(all_ok(first, BATCH, why, sizeof(why)),
 	      "first batch: every request ended, and the loop returned by itself", why);
 	check(loop_unheld(why, sizeof(why)), "first batch: the idle pool does not hold the loop", why);
-	h1c_client_stats(c, &s1);
+	h1c_client_stats(c, &s1, sizeof(s1));
 	snprintf(why, sizeof(why), "connections_opened %lu", s1.connections_opened);
 	check(s1.connections_opened >= 1, "first batch: connections were opened", why);
 
@@ -417,7 +421,7 @@ int main(int argc, char **argv)
 	      "second batch (one more queued from on_done): every request ended, the loop returned",
 	      why);
 	check(loop_unheld(why, sizeof(why)), "second batch: the idle pool does not hold the loop", why);
-	h1c_client_stats(c, &s2);
+	h1c_client_stats(c, &s2, sizeof(s2));
 	snprintf(why, sizeof(why), "connections_opened %lu -> %lu, connections_reused %lu -> %lu",
 	         s1.connections_opened, s2.connections_opened, s1.connections_reused,
 	         s2.connections_reused);
@@ -438,7 +442,7 @@ int main(int argc, char **argv)
 	      why);
 	check(loop_unheld(why, sizeof(why)), "after the cancel: the idle pool does not hold the loop",
 	      why);
-	h1c_client_stats(c, &s3);
+	h1c_client_stats(c, &s3, sizeof(s3));
 
 #if defined(LOOP_LIBUV)
 	/* 4. Idle, yet watched. */

@@ -154,7 +154,13 @@ static int read_list(struct job *jobs, const char *dir)
  * or a negative H1C_E* code (no callback then). */
 static int queue(struct h1c_client *c, struct job *j, const struct h1c_header *hdr)
 {
-	static const struct h1c_callbacks cb = {on_interim, on_head, on_data, NULL, on_done};
+	static const struct h1c_callbacks cb = {
+		.size = sizeof(cb),
+		.on_interim = on_interim,
+		.on_head = on_head,
+		.on_data = on_data,
+		.on_done = on_done,
+	};
 	struct h1c_request rq;
 	long long id;
 
@@ -264,7 +270,7 @@ int main(int argc, char **argv)
 		if (j->body_in)
 			fclose(j->body_in);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	fprintf(stderr,
 	        "{\"requests\":%lu,\"responses\":%lu,\"errors\":%lu,\"connections_opened\":%lu,"
 	        "\"connections_reused\":%lu,\"replayed\":%lu,\"pipelined\":%lu,"

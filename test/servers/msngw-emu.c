@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve.h"
+
 #define MAXC 256
 #define MAXS 64
 
@@ -71,13 +73,6 @@ static unsigned next_major = 954547325;
 static int gwip_other, split, big, delay_ms, drop, http10, cont, no_session, bad_msnp;
 static int slam_after = -1, answered;
 static FILE *logf;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void append(char **buf, size_t *len, const void *p, size_t n)
 {
@@ -425,7 +420,6 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
 	struct sockaddr_in6 sa6;
-	socklen_t sl = sizeof(sa);
 	int lfd, lfd6 = -1, one = 1, i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -459,16 +453,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 128) != 0) {
+	lfd = listen_loopback(0, 128, &sa);
+	if (lfd < 0) {
 		perror("msngw-emu");
 		return 1;
 	}
-	getsockname(lfd, (struct sockaddr *)&sa, &sl);
 	/* The same port on ::1, when the machine has IPv6. */
 	lfd6 = socket(AF_INET6, SOCK_STREAM, 0);
 	if (lfd6 >= 0) {
@@ -515,7 +504,7 @@ int main(int argc, char **argv)
 			int fd;
 			if (pf[k].fd < 0 || !(pf[k].revents & POLLIN))
 				continue;
-			fd = accept(pf[k].fd, NULL, NULL);
+			fd = accept_ready(pf[k].fd, 0);
 			if (fd >= 0 && slam_after >= 0 && answered >= slam_after) {
 				logline("slammed\n");
 				close(fd);
@@ -525,8 +514,6 @@ int main(int argc, char **argv)
 				;
 			if (fd >= 0 && i < MAXC) {
 				struct conn *c = calloc(1, sizeof(*c));
-				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-				fcntl(fd, F_SETFL, O_NONBLOCK);
 				c->fd = fd;
 				c->v6 = k == 1;
 				conns[i] = c;
@@ -538,22 +525,10 @@ int main(int argc, char **argv)
 			struct conn *c = conns[idx[k]];
 			if (!c)
 				continue;
-			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) {
-				char buf[65536];
-				ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
-				if (r <= 0) {
-					drop_conn(idx[k]);
-					continue;
-				}
-				if (c->in_len + (size_t)r + 1 > c->in_cap) {
-					c->in_cap = (c->in_len + (size_t)r + 1) * 2;
-					c->in = realloc(c->in, c->in_cap);
-					if (!c->in)
-						abort();
-				}
-				memcpy(c->in + c->in_len, buf, (size_t)r);
-				c->in_len += (size_t)r;
-				c->in[c->in_len] = '\0'; /* the string functions below stop here */
+			if ((pf[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    read_more(c->fd, &c->in, &c->in_len, &c->in_cap) <= 0) {
+				drop_conn(idx[k]);
+				continue;
 			}
 			while (handle(c))
 				;

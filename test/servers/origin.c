@@ -85,6 +85,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve.h"
+
 #define MAXC 4096
 
 struct conn {
@@ -120,13 +122,6 @@ static int ooo_inner; /* handling the pair of an out-of-turn answer */
 static int cur_head; /* the request being answered is a HEAD */
 static unsigned long long chaos_seed;
 static int chaos;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void put(struct conn *c, const void *p, size_t n)
 {
@@ -582,8 +577,7 @@ static int handle(struct conn *c)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int lfd, one = 1, port = 0, i;
+	int lfd, port = 0, i;
 
 	signal(SIGPIPE, SIG_IGN);
 	{
@@ -636,17 +630,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((unsigned short)port);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4096) != 0) {
+	lfd = listen_loopback(port, 4096, &sa);
+	if (lfd < 0) {
 		perror("origin");
 		return 1;
 	}
-	getsockname(lfd, (struct sockaddr *)&sa, &sl);
 	printf("port %d\n", ntohs(sa.sin_port));
 	fflush(stdout);
 
@@ -683,7 +671,7 @@ int main(int argc, char **argv)
 			return 1;
 		now = now_ms();
 		if (pf[0].revents & POLLIN) {
-			int fd = accept(lfd, NULL, NULL);
+			int fd = accept_ready(lfd, no_nodelay);
 			if (fd >= 0 && slam) {
 				/* --slam: every connection closed as it is accepted. */
 				if (logf) {
@@ -697,9 +685,6 @@ int main(int argc, char **argv)
 				;
 			if (fd >= 0 && i < MAXC) {
 				struct conn *c = calloc(1, sizeof(*c));
-				if (!no_nodelay)
-					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-				fcntl(fd, F_SETFL, O_NONBLOCK);
 				c->fd = fd;
 				c->id = next_id++;
 				if (chaos) {
@@ -719,18 +704,10 @@ int main(int argc, char **argv)
 			if (!c)
 				continue;
 			if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-				char buf[65536];
-				ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
-				if (r <= 0) {
+				if (read_more(c->fd, &c->in, &c->in_len, &c->in_cap) <= 0) {
 					drop(idx[i]);
 					continue;
 				}
-				if (c->in_len + (size_t)r > c->in_cap) {
-					c->in_cap = (c->in_len + (size_t)r) * 2;
-					c->in = realloc(c->in, c->in_cap);
-				}
-				memcpy(c->in + c->in_len, buf, (size_t)r);
-				c->in_len += (size_t)r;
 				c->last = now;
 			}
 			while (handle(c))

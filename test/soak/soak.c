@@ -143,7 +143,12 @@ static void *a_realloc(void *u, void *p, size_t n)
 	return nh + 1;
 }
 
-static const struct h1c_allocator counting = {a_malloc, a_realloc, a_free, NULL};
+static const struct h1c_allocator counting = {
+	.size = sizeof(counting),
+	.malloc = a_malloc,
+	.realloc = a_realloc,
+	.free = a_free,
+};
 
 static void fail(const struct slot *s, const char *why)
 {
@@ -268,7 +273,12 @@ static void submit(struct slot *s)
 		rq.body_len = strlen(s->body);
 	}
 	{
-		static const struct h1c_callbacks cb = {NULL, on_head, on_data, NULL, on_done};
+		static const struct h1c_callbacks cb = {
+			.size = sizeof(cb),
+			.on_head = on_head,
+			.on_data = on_data,
+			.on_done = on_done,
+		};
 		long long r = h1c_client_request(client, &rq, &cb, s);
 		if (r == H1C_ENOMEM && torturing()) {
 			/* Refused: no callback will come. */
@@ -409,7 +419,7 @@ int main(int argc, char **argv)
 				submit(&slots[i]);
 		}
 	}
-	h1c_client_stats(client, &st);
+	h1c_client_stats(client, &st, sizeof(st));
 	rss_end = peak_rss_kib();
 	h1c_client_free(client);
 	fds_after = open_fds();

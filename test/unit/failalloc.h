@@ -56,6 +56,11 @@ static void failalloc_start(long n)
 	live_blocks = 0;
 }
 
-static const struct h1c_allocator failing_allocator = {f_malloc, f_realloc, f_free, NULL};
+static const struct h1c_allocator failing_allocator = {
+	.size = sizeof(failing_allocator),
+	.malloc = f_malloc,
+	.realloc = f_realloc,
+	.free = f_free,
+};
 
 #endif

@@ -19,6 +19,7 @@
 #include "spawn.h"
 #include "failalloc.h"
 #include "iolayers.h"
+#include "guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -158,7 +159,12 @@ static void j_done(void *user, int err, unsigned flags)
 	j->flags = flags;
 }
 
-static const struct h1c_callbacks cbs = {NULL, j_head, j_data, NULL, j_done};
+static const struct h1c_callbacks cbs = {
+	.size = sizeof(cbs),
+	.on_head = j_head,
+	.on_data = j_data,
+	.on_done = j_done,
+};
 
 /* Queues a request for base + path. */
 static long long submit(struct h1c_client *c, const struct origin *o, const char *method,
@@ -262,7 +268,7 @@ static void test_close_after_k(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--max-requests", "3", NULL);
 	pipelined_gets(c, &o, j, 12);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.pipelined > 0);
 	assert_true(st.replayed > 0);
 	assert_int_equal(st.pipeline_fallbacks, 1);
@@ -287,7 +293,7 @@ static void test_silent_close_mid_pipeline(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--drop-nth", "4", NULL);
 	pipelined_gets(c, &o, j, 12);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.replayed >= 5);
 	assert_true(st.connections_failed >= 1);
 	h1c_client_free(c);
@@ -378,7 +384,7 @@ static void test_reset_mid_pipeline(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--rst-nth", "3", NULL);
 	pipelined_gets(c, &o, j, 10);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.connections_failed >= 1);
 	assert_true(st.replayed >= 1);
 	h1c_client_free(c);
@@ -397,7 +403,7 @@ static void test_keepalive_max(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--ka-max", "3", NULL);
 	pipelined_gets(c, &o, j, 10);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(log_count(&o, "req=4 ", NULL), 0);
 	assert_int_equal(log_count(&o, "req=3 ", NULL), 3);
 	assert_int_equal(st.replayed, 0);
@@ -420,7 +426,7 @@ static void test_http10_not_pipelined(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, "--http10", NULL);
 	pipelined_gets(c, &o, j, 10);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(log_count(&o, "ahead=1", NULL), 0);
 	assert_int_equal(log_count(&o, "method=GET", NULL), 10);
 	assert_int_equal(st.connections_opened, 1);
@@ -462,7 +468,7 @@ static void test_out_of_turn(void **state)
 		}
 	}
 	assert_int_equal(failed, 1);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.pipeline_fallbacks, 1);
 	h1c_client_free(c);
 	origin_stop(&o);
@@ -480,7 +486,7 @@ static void test_depth1_never_pipelines(void **state)
 	memset(j, 0, sizeof(j));
 	origin_start(&o, NULL);
 	pipelined_gets(c, &o, j, 8);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(log_count(&o, "ahead=1", NULL), 0);
 	assert_int_equal(st.pipelined, 0);
 	assert_int_equal(st.connections_opened, 1);
@@ -552,7 +558,7 @@ static void test_cancel(void **state)
 		submit(c, &o, "GET", "/bytes/6", &j[2], NULL);
 		do {
 			h1c_client_run(c, 5);
-			h1c_client_stats(c, &st);
+			h1c_client_stats(c, &st, sizeof(st));
 		} while (st.max_in_flight < 3 && !j[0].ended && rounds++ < 200);
 		assert_int_equal(j[0].ended, 0);
 		assert_int_equal(j[1].ended, 0);
@@ -565,7 +571,7 @@ static void test_cancel(void **state)
 		assert_int_equal(j[1].len, 0);
 		assert_int_equal(j[2].err, 0);
 		assert_true(bytes_ok(&j[2], 6));
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		assert_int_equal(st.connections_opened, 1);
 	}
 	h1c_client_free(c);
@@ -594,7 +600,7 @@ static void test_pipeline_depth_clamped(void **state)
 		assert_int_equal(j[i].ended, 1 + (i == 0));
 		assert_int_equal(j[i].err, 0);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.max_in_flight > 1);
 	assert_true(st.max_in_flight <= H1C_MAX_PIPELINE);
 	assert_int_equal(st.connections_opened, 1);
@@ -618,8 +624,20 @@ static int stop_trailers(void *user, const struct h1c_header *f, size_t n)
 /* The interim and trailer callbacks can stop their request too. */
 static void test_callback_stops_interim_trailers(void **state)
 {
-	static const struct h1c_callbacks icb = {stop_interim, j_head, j_data, NULL, j_done};
-	static const struct h1c_callbacks tcb = {NULL, j_head, j_data, stop_trailers, j_done};
+	static const struct h1c_callbacks icb = {
+		.size = sizeof(icb),
+		.on_interim = stop_interim,
+		.on_head = j_head,
+		.on_data = j_data,
+		.on_done = j_done,
+	};
+	static const struct h1c_callbacks tcb = {
+		.size = sizeof(tcb),
+		.on_head = j_head,
+		.on_data = j_data,
+		.on_trailers = stop_trailers,
+		.on_done = j_done,
+	};
 	struct origin o;
 	struct job j[2];
 	struct h1c_request rq;
@@ -741,7 +759,14 @@ static void s_done(void *user, int err, unsigned flags)
 	s->ended_at = mono_ms();
 }
 
-static const struct h1c_callbacks slow_cbs = {s_interim, j_head, j_data, s_trailers, s_done};
+static const struct h1c_callbacks slow_cbs = {
+	.size = sizeof(slow_cbs),
+	.on_interim = s_interim,
+	.on_head = j_head,
+	.on_data = j_data,
+	.on_trailers = s_trailers,
+	.on_done = s_done,
+};
 
 /* Servers that trickle just fast enough to beat a 10 s idle timeout are
  * cut off by the head deadline (a trickled head, endless 1xx) and by the
@@ -836,8 +861,15 @@ static long deaf_write(void *ctx, const void *buf, size_t len)
 	return H1C_EIO;
 }
 
-static const struct h1c_io deaf_io = {"deaf", pass_open, deaf_read, deaf_write, pass_fd,
-                                      pass_close};
+static const struct h1c_io deaf_io = {
+	.size = sizeof(deaf_io),
+	.name = "deaf",
+	.open = pass_open,
+	.read = deaf_read,
+	.write = deaf_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* An I/O layer that refuses every connection it is given (as a TLS layer
  * out of sessions would). */
@@ -850,8 +882,15 @@ static void *refusing_open(void *user, int fd, const char *host, int *err)
 	return NULL;
 }
 
-static const struct h1c_io refusing_io = {"refusing", refusing_open, deaf_read, deaf_write,
-                                          pass_fd, pass_close};
+static const struct h1c_io refusing_io = {
+	.size = sizeof(refusing_io),
+	.name = "refusing",
+	.open = refusing_open,
+	.read = deaf_read,
+	.write = deaf_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* New connections that fail before the request goes out (a server closing
  * each at once; an I/O layer that cannot write): the request is tried on a
@@ -872,7 +911,7 @@ static void test_server_slams(void **state)
 	c = client(1, 1, 0);
 	submit(c, &o, "GET", "/bytes/3", &j[0], NULL);
 	run_all(c);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(j[0].ended, 1);
 	print_message("slammed: %s after %lu connections, %lu replays\n", h1c_strerror(j[0].err),
 	              st.connections_opened, st.replayed);
@@ -889,7 +928,7 @@ static void test_server_slams(void **state)
 	assert_non_null(c);
 	submit(c, &o, "GET", "/bytes/3", &j[1], NULL);
 	run_all(c);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(j[1].ended, 1);
 	print_message("deaf: %s after %lu connections\n", h1c_strerror(j[1].err),
 	              st.connections_opened);
@@ -943,7 +982,12 @@ static long bad_read(void *user, void *buf, size_t len)
  * times out (a listener whose accept queue is full drops the SYN). */
 static void test_call_errors(void **state)
 {
-	static const struct h1c_callbacks ccb = {NULL, cancel_other, j_data, NULL, j_done};
+	static const struct h1c_callbacks ccb = {
+		.size = sizeof(ccb),
+		.on_head = cancel_other,
+		.on_data = j_data,
+		.on_done = j_done,
+	};
 	struct origin o;
 	struct job j[4];
 	struct h1c_request rq;
@@ -1113,7 +1157,7 @@ static void test_total_limit_retires_lru(void **state)
 		assert_int_equal(j[i].err, 0);
 		assert_true(bytes_ok(&j[i], 3));
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 6);
 	assert_int_equal(log_count(&a, "req=2 ", NULL), 0);
 	h1c_client_free(c);
@@ -1152,7 +1196,12 @@ static void t_free(void *u, void *p)
 /* Every allocation of a client goes through its hooks and comes back. */
 static void test_allocator_hooks(void **state)
 {
-	struct h1c_allocator al = {t_malloc, t_realloc, t_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = t_malloc,
+		.realloc = t_realloc,
+		.free = t_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct origin o;
@@ -1546,8 +1595,15 @@ static void *mv_open(void *user, int fd, const char *host, int *err)
 	return ctx;
 }
 
-static const struct h1c_io moving_io = {"moving", mv_open, pass_read, pass_write, pass_fd,
-                                        pass_close};
+static const struct h1c_io moving_io = {
+	.size = sizeof(moving_io),
+	.name = "moving",
+	.open = mv_open,
+	.read = pass_read,
+	.write = pass_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 static void one_fetch(struct h1c_client *c, const struct origin *o, long n)
 {
@@ -1731,7 +1787,12 @@ static void test_outside_loop(void **state)
 	struct origin o;
 	struct job j[20];
 	struct eloop l;
-	struct h1c_loop hooks = {el_watch, el_timer, &l};
+	struct h1c_loop hooks = {
+		.size = sizeof(hooks),
+		.watch = el_watch,
+		.timer = el_timer,
+		.user = &l,
+	};
 	struct h1c_client *c = client(8, 2, 0);
 	int i, pending = 20;
 
@@ -1810,7 +1871,7 @@ static void test_thousand_connections(void **state)
 		assert_int_equal(many[i].err, 0);
 		assert_int_equal(many[i].len, 13);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 1000);
 	assert_int_equal(log_count(&o, "conn=1000 ", NULL), 1);
 	h1c_client_free(c);
@@ -1887,7 +1948,7 @@ static void test_body_limit(void **state)
 		else
 			assert_int_equal(j[i].err, 0);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.pipelined > 0);
 	assert_int_equal(st.errors, 1);
 	h1c_client_free(c);
@@ -2046,7 +2107,12 @@ static void hk_free(void *u, void *p)
 static void test_result_after_client(void **state)
 {
 	struct origin o;
-	struct h1c_allocator al = {hk_malloc, hk_realloc, hk_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = hk_malloc,
+		.realloc = hk_realloc,
+		.free = hk_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_result res;
@@ -2108,8 +2174,18 @@ static int free_on_data(void *user, const char *p, size_t n)
  * deep inside a read (on_data) too, and from h1c_client_fetch(). */
 static void test_free_from_callback(void **state)
 {
-	static const struct h1c_callbacks fcb = {NULL, j_head, j_data, NULL, free_on_done};
-	static const struct h1c_callbacks dcb = {NULL, j_head, free_on_data, NULL, j_done};
+	static const struct h1c_callbacks fcb = {
+		.size = sizeof(fcb),
+		.on_head = j_head,
+		.on_data = j_data,
+		.on_done = free_on_done,
+	};
+	static const struct h1c_callbacks dcb = {
+		.size = sizeof(dcb),
+		.on_head = j_head,
+		.on_data = free_on_data,
+		.on_done = j_done,
+	};
 	struct origin o;
 	struct job j[6];
 	struct h1c_request rq;
@@ -2189,7 +2265,7 @@ static void poke(void)
 	snprintf(url, sizeof(url), "%s/bytes/7", poke_base);
 	rq.url = url;
 	assert_int_equal(h1c_client_fetch(c, &rq, &res), H1C_EINVAL);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_true(st.requests >= 1);
 	(void)h1c_client_timeout(c);
 	if (npoke < 64)
@@ -2410,13 +2486,33 @@ static long tls_fail_read(void *ctx, void *buf, size_t len)
 	return H1C_ETLS;
 }
 
-static const struct h1c_io tls_refused_io = {"tls-refused", counting_open, quiet_read,
-                                             tls_fail_write, pass_fd, pass_close};
-static const struct h1c_io handshake_eio_io = {"handshake-eio", counting_open, quiet_read,
-                                               deaf_write, pass_fd, pass_close};
-static const struct h1c_io tls_refused_in_read_io = {"tls-refused-read", counting_open,
-                                                     tls_fail_read, wants_read_write,
-                                                     pass_fd, pass_close};
+static const struct h1c_io tls_refused_io = {
+	.size = sizeof(tls_refused_io),
+	.name = "tls-refused",
+	.open = counting_open,
+	.read = quiet_read,
+	.write = tls_fail_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
+static const struct h1c_io handshake_eio_io = {
+	.size = sizeof(handshake_eio_io),
+	.name = "handshake-eio",
+	.open = counting_open,
+	.read = quiet_read,
+	.write = deaf_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
+static const struct h1c_io tls_refused_in_read_io = {
+	.size = sizeof(tls_refused_in_read_io),
+	.name = "tls-refused-read",
+	.open = counting_open,
+	.read = tls_fail_read,
+	.write = wants_read_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* A request that never reached the server does not wait for an answer: a
  * layer's write failing before any byte got out ends the connection at
@@ -2450,7 +2546,7 @@ static void test_layer_fails_before_sending(void **state)
 		for (i = 0; i < 3; i++)
 			submit(c, &o, "GET", "/bytes/3", &j[i], NULL);
 		run_all(c);
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		for (i = 0; i < 3; i++) {
 			assert_int_equal(j[i].ended, 1);
 			assert_int_equal(j[i].err, k < 2 ? H1C_ETLS : H1C_EIO);
@@ -2495,7 +2591,7 @@ static void test_fresh_connection_not_replayed(void **state)
 			assert_true(j[i].err == H1C_EUNANSWERED || j[i].err == H1C_EIO);
 			assert_false(j[i].flags & (H1C_DONE_REPLAYED | H1C_DONE_REUSED));
 		}
-		h1c_client_stats(c, &st);
+		h1c_client_stats(c, &st, sizeof(st));
 		assert_int_equal(st.replayed, 0);
 		assert_int_equal(log_count(&o, "method=GET", NULL), 4);
 		h1c_client_free(c);
@@ -2581,7 +2677,7 @@ static void test_descriptors_exhausted(void **state)
 	for (i = 0; i < 200; i++)
 		submit(c, &o[i % 4], "GET", i % 2 ? "/delay?ms=20" : "/bytes/5", &j[i], NULL);
 	run_all(c);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	fd_free_up(&old);
 	for (i = 0; i < 200; i++) {
 		assert_int_equal(j[i].ended, 1);
@@ -2609,7 +2705,7 @@ static void test_descriptors_exhausted(void **state)
 	run_all(c);
 	assert_int_equal(j[0].ended, 1);
 	assert_int_equal(j[0].err, H1C_ENOFD);
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 0);
 	fd_free_up(&old);
 	submit(c, &o[0], "GET", "/bytes/5", &j[1], NULL);
@@ -2638,7 +2734,7 @@ static void sat_done(void *user, int err, unsigned flags)
 	sat_order[j - many] = sat_seq++;
 }
 
-static const struct h1c_callbacks sat_cbs = {NULL, j_head, j_data, NULL, sat_done};
+static const struct h1c_callbacks sat_cbs = {.on_head = j_head, .on_data = j_data, .on_done = sat_done};
 
 /* Twelve pools, each at its max_per_origin of 1, under a total of one
  * connection, with three requests waiting in each, queued pool after pool:
@@ -2683,7 +2779,7 @@ static void test_saturated_pools_in_order(void **state)
 		 * each pool, its requests in order. */
 		assert_int_equal(sat_order[i], i);
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	/* One connection per pool, carrying its three requests in turn. */
 	assert_int_equal(st.connections_opened, SAT_POOLS);
 	assert_int_equal(st.responses, SAT_POOLS * SAT_ROUNDS);
@@ -2755,7 +2851,7 @@ static void chain_done(void *user, int err, unsigned flags)
 
 static void chain_next(void)
 {
-	static const struct h1c_callbacks ccb = {NULL, NULL, NULL, NULL, chain_done};
+	static const struct h1c_callbacks ccb = {.size = sizeof(ccb), .on_done = chain_done};
 	struct h1c_request rq;
 	char url[128];
 
@@ -2771,7 +2867,12 @@ static void chain_next(void)
 static void test_idle_memory(void **state)
 {
 	static struct job j[64];
-	struct h1c_allocator al = {sz_malloc, sz_realloc, sz_free, NULL};
+	struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = sz_malloc,
+		.realloc = sz_realloc,
+		.free = sz_free,
+	};
 	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_stats st;
@@ -2804,7 +2905,7 @@ static void test_idle_memory(void **state)
 		else
 			one_idle = sz_live_bytes;
 	}
-	h1c_client_stats(c, &st);
+	h1c_client_stats(c, &st, sizeof(st));
 	assert_int_equal(st.connections_opened, 64);
 	print_message("heap: %lld bytes with 32 idle connections, %lld with 64: %lld per idle "
 	              "connection\n", one_idle, all_idle, (all_idle - one_idle) / 32);
@@ -2851,21 +2952,6 @@ static void test_idle_memory(void **state)
 
 
 /* ---- options that grow: size, the 0/-1 rule, the constructor's error ------------ */
-
-/* Copies n bytes of an options struct so that they end right before a
- * PROT_NONE page: reading one byte more than its size says crashes. */
-static void *guard_copy(const void *p, size_t n, void **map, size_t *maplen)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	assert_true(m != MAP_FAILED);
-	assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
-	memcpy(m + page - n, p, n);
-	*map = m;
-	*maplen = 2 * page;
-	return m + page - n;
-}
 
 /* A program built against an older header passes a smaller struct, whose
  * size says so: the library reads no more of it (the fields past it

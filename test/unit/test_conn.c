@@ -415,7 +415,12 @@ static void r_free(void *u, void *p)
 	free(p);
 }
 
-static const struct h1c_allocator refusing = {r_malloc, r_realloc, r_free, NULL};
+static const struct h1c_allocator refusing = {
+	.size = sizeof(refusing),
+	.malloc = r_malloc,
+	.realloc = r_realloc,
+	.free = r_free,
+};
 
 /* Out of memory for the bytes that came in, or for a request: H1C_ENOMEM,
  * and the connection is as it was. */

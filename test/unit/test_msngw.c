@@ -20,6 +20,7 @@
 #include "spawn.h"
 #include "failalloc.h"
 #include "iolayers.h"
+#include "guard.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -313,7 +314,12 @@ static void on_end(void *user, int err)
 	r->err = err;
 }
 
-static const struct h1c_msngw_callbacks rcb = {on_command, on_unsure, on_end};
+static const struct h1c_msngw_callbacks rcb = {
+	.size = sizeof(rcb),
+	.on_command = on_command,
+	.on_unsure = on_unsure,
+	.on_end = on_end,
+};
 
 static void send_all(struct h1c_msngw *s, const char *const *cmds)
 {
@@ -617,6 +623,49 @@ static void test_close_timeout(void **state)
 	emu_stop(&e);
 }
 
+/* Callbacks as a program built against an older header passes them, at a
+ * guard page: size 0 (the 0.2 layout: every one called) and a size that
+ * ends after on_command (on_unsure and on_end past it are never read,
+ * so the session's end is seen in its state instead). */
+static void test_callbacks_older(void **state)
+{
+	static const size_t sizes[] = {0, offsetof(struct h1c_msngw_callbacks, on_unsure)};
+	static struct rec r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct h1c_msngw_callbacks v = rcb, *old;
+		struct h1c_client *c = h1c_client_new(NULL);
+		struct h1c_msngw_options o;
+		struct h1c_msngw *s;
+		struct emu e;
+		void *map;
+		size_t maplen;
+		int rounds = 0;
+
+		memset(&r, 0, sizeof(r));
+		memset(&o, 0, sizeof(o));
+		emu_start(&e, NULL, NULL);
+		o.gateway = e.gw;
+		v.size = sizes[i];
+		old = guard_copy(&v, sizes[i] ? sizes[i] : sizeof(v), &map, &maplen);
+		s = h1c_msngw_open(c, &o, old, &r);
+		munmap(map, maplen); /* the session keeps a copy */
+		assert_non_null(s);
+		assert_int_equal(h1c_msngw_send(s, ns_login[0], strlen(ns_login[0])), 0);
+		assert_int_equal(h1c_msngw_close(s), 0);
+		while (!s->ended && rounds++ < 600)
+			h1c_client_run(c, 10);
+		assert_true(s->ended);
+		assert_non_null(strstr(r.text, "VER 1 MSNP12 CVR0\r\n"));
+		assert_int_equal(r.ended, i == 0);
+		h1c_msngw_free(s);
+		h1c_client_free(c);
+		emu_stop(&e);
+	}
+}
+
 /* Opens a session on c against the emulator e and drives it until the
  * open is answered with nothing outstanding. */
 static struct h1c_msngw *open_idle(struct h1c_client *c, const struct emu *e, struct rec *r,
@@ -735,8 +784,15 @@ static long hs_write(void *ctx, const void *buf, size_t len)
 	return layer_dead ? H1C_EWANTREAD : pass_write(ctx, buf, len);
 }
 
-static const struct h1c_io handshake_io = {"handshake", pass_open, pass_read, hs_write, pass_fd,
-                                           pass_close};
+static const struct h1c_io handshake_io = {
+	.size = sizeof(handshake_io),
+	.name = "handshake",
+	.open = pass_open,
+	.read = pass_read,
+	.write = hs_write,
+	.fd = pass_fd,
+	.close = pass_close,
+};
 
 /* One run of that, against a new emulator (it slams every connection
  * after its first answer); n > 0 fails allocation n. Returns the
@@ -936,6 +992,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_session_continue, stop_running),
 		cmocka_unit_test_teardown(test_session_http_error, stop_running),
 		cmocka_unit_test_teardown(test_close_timeout, stop_running),
+		cmocka_unit_test_teardown(test_callbacks_older, stop_running),
 		cmocka_unit_test_teardown(test_close_timeout_in_flight, stop_running),
 		cmocka_unit_test_teardown(test_session_no_header, stop_running),
 		cmocka_unit_test_teardown(test_session_options, stop_running),
