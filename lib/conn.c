@@ -66,6 +66,12 @@ int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b)
 {
 	if (!c->hdr || c->in_off != c->in_len || c->out_off != c->out_len)
 		return 0;
+	/* With responses still awaited, the reader must come back as it is:
+	 * one that saw the stream end (Connection: close with requests
+	 * pipelined behind) keeps its buffers, since a fresh reader would
+	 * take what the server says next for their answers. */
+	if (c->q_n && !h1c__reader_between(&c->rd))
+		return 0;
 	b->in = c->in;
 	b->in_cap = c->in_cap;
 	b->out = c->out;

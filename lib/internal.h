@@ -259,6 +259,9 @@ struct h1c__conn {
  * at another header-view array of the same size. Returns 1, or 0 when r
  * is not between responses (it is then left alone). */
 int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
+/* 1 when r is between responses: it holds nothing of one (not a response
+ * that ended the stream, not an interim one's count). */
+int h1c__reader_between(const struct h1c_reader *r);
 
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
                    const struct h1c_allocator *al);
