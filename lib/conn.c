@@ -381,7 +381,6 @@ static void response_done(struct h1c__conn *c)
 int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user)
 {
 	const char *method;
-	int n;
 
 	*user = NULL;
 	if (!c->q_n) {
@@ -396,7 +395,7 @@ int h1c__conn_next(struct h1c__conn *c, struct h1c_event *ev, void **user)
 	method = c->q[c->q_head].method;
 	*user = c->q[c->q_head].user;
 	for (;;) {
-		n = h1c_reader_feed(&c->rd, input(c), c->in_len - c->in_off, method, ev);
+		int n = h1c_reader_feed(&c->rd, input(c), c->in_len - c->in_off, method, ev);
 		if (n == H1C_EEXTRADATA) {
 			/* The last response ended the connection's use
 			 * (Connection: close) and the server went on talking

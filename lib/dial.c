@@ -70,9 +70,9 @@ static int connect_step(struct h1c_client *c, struct cx *x, int ready_fd)
 {
 	int fd = -1, err = h1c__dial_step(&x->dial, h1c__now_ms(), ready_fd, &fd);
 	struct fdent *f;
-	size_t i;
 
 	if (err == H1C_EWANTWRITE) {
+		size_t i;
 		/* The live attempts' descriptors lead back to x. */
 		for (i = 0; i < x->dial.live; i++) {
 			f = h1c__fdent(c, x->dial.fds[i]);
@@ -118,7 +118,6 @@ static void connect_stop(struct cx *x)
 static int open_step(struct h1c_client *c, struct cx *x, int fd)
 {
 	const struct h1c_io *v = x->pool->io;
-	struct fdent *f;
 	int err = 0;
 	void *io;
 
@@ -131,6 +130,7 @@ static int open_step(struct h1c_client *c, struct cx *x, int fd)
 	 * number, or ends when the layer moved the socket. */
 	x->io = io;
 	if (v->fd(io) != x->fd) {
+		struct fdent *f;
 		h1c__fd_forget(c, x->fd);
 		x->fd = v->fd(io);
 		f = h1c__fdent(c, x->fd);

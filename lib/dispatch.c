@@ -192,7 +192,6 @@ static void visit(struct h1c_client *c, struct pool *p, int first)
 
 void h1c__dispatch(struct h1c_client *c)
 {
-	struct pool *p;
 	int pass, lost = 1;
 
 	c->busy++;
@@ -202,6 +201,7 @@ void h1c__dispatch(struct h1c_client *c)
 	/* A connection lost while writing sends its requests back to the
 	 * queue: dispatch again, a bounded number of times. */
 	for (pass = 0; pass < 4 && lost; pass++) {
+		struct pool *p;
 		struct cx *x;
 		unsigned n;
 		/* Only the pools something happened to: a request queued, a
@@ -224,7 +224,7 @@ void h1c__dispatch(struct h1c_client *c)
 		lost = 0;
 		/* Only the connections given requests by this dispatch. */
 		while (c->flushq) {
-			struct cx *x = c->flushq;
+			x = c->flushq;
 			h1c__flushq_unlink(c, x);
 			h1c__cx_flush(c, x);
 			if (h1c__cx_closed(x))
