@@ -1,18 +1,17 @@
 /*
  * bufs.c - the client's spare buffer sets (input, output, header views),
- * a stack: a connection gives its set back whenever it holds no byte (idle
- * in the pool, or waiting for a response with nothing read yet) and takes
- * the top one when it reads or is given a request. The set on top is the
- * one given back last, still in the cache: with thousands of connections
- * busy, each event touches a few warm sets instead of its connection's
- * own, cold one. Calls conn.c only.
+ * a stack: a connection gives its set back when it goes idle in the pool
+ * and takes the top one (the one given back last, still in the cache)
+ * when it is given a request again, so that an idle connection keeps no
+ * buffer and a steady stream of requests allocates none. Only whole sets
+ * are kept, and only a few. Calls conn.c only.
  */
 #include "manager.h"
 
 /* Sets the stack may keep: a few for connections taken from idle, and one
- * for every connection that is not idle (it holds one, or will take one
- * back when its response comes), so that a busy client allocates nothing
- * and an idle one keeps SPARE_BUFS sets at most. */
+ * for every connection that is not idle (one of those may go idle and
+ * give its set back while another is taken again), so that an idle client
+ * keeps SPARE_BUFS sets at most. */
 static unsigned keep(const struct h1c_client *c)
 {
 	return SPARE_BUFS + (c->nconns - c->nidle);
@@ -25,16 +24,19 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 	h1c__free(c->al, b->hdr);
 }
 
-/* Gives x's buffers to the stack when x holds no byte in them: idle, or
- * waiting for a response of which nothing has arrived (its reader between
- * responses, nothing to write, no body to send). Past what the stack
- * keeps, sets are freed. */
+/* Gives x's buffers to the stack when x is idle (holding no byte in
+ * them). Past what the stack keeps, sets are freed. */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
 
-	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
-	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn)))
+	/* Idle connections only. A connection waiting for its response
+	 * could give its set back too, and take the warmest one when the
+	 * response comes (fewer cache misses with thousands busy), but the
+	 * stack then holds a set per waiting connection in no fixed number:
+	 * a burst took sets the stack had freed, allocating in a steady
+	 * stream, and what an idle client keeps varied by a set or two. */
+	if (!x->idle)
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
@@ -46,7 +48,10 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 			c->bufs_cap = cap;
 		}
 	}
-	if (c->nbufs < c->bufs_cap && c->nbufs < keep(c))
+	/* Only whole sets: one missing its input or output buffer (a new
+	 * connection's, never used) would allocate it in the middle of some
+	 * later connection's steady stream of requests. */
+	if (b.in && b.out && c->nbufs < c->bufs_cap && c->nbufs < keep(c))
 		c->bufs[c->nbufs++] = b;
 	else
 		bufs_free(c, &b);
@@ -62,8 +67,10 @@ int h1c__bufs_take(struct h1c_client *c, struct cx *x)
 {
 	int err;
 
+	if (!h1c__conn_parked(&x->conn))
+		return 0; /* it kept them */
 	if (!c->nbufs)
-		return h1c__conn_unpark(&x->conn, NULL);
+		return h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
 	err = h1c__conn_unpark(&x->conn, &c->bufs[c->nbufs - 1]);
 	if (!err && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
 		c->nbufs--;

@@ -84,6 +84,17 @@ int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b)
 	return 1;
 }
 
+int h1c__conn_bufs_new(struct h1c__conn *c, size_t in, size_t out)
+{
+	int err = h1c__conn_unpark(c, NULL);
+
+	if (!err)
+		err = buf_reserve(c->al, &c->in, &c->in_cap, c->in_len, in);
+	if (!err)
+		err = buf_reserve(c->al, &c->out, &c->out_cap, c->out_len, out);
+	return err;
+}
+
 int h1c__conn_unpark(struct h1c__conn *c, const struct h1c__bufs *b)
 {
 	if (c->hdr)

@@ -281,6 +281,10 @@ int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b);
 /* Gives a parked c buffers again: those in b, or (b NULL) a new header
  * array, the others growing on demand. Returns 0 or H1C_ENOMEM. */
 int h1c__conn_unpark(struct h1c__conn *c, const struct h1c__bufs *b);
+/* h1c__conn_unpark(c, NULL), with input and output buffers of at least in
+ * and out bytes at once: a set made whole, so that its first use by
+ * whichever connection takes it allocates nothing. */
+int h1c__conn_bufs_new(struct h1c__conn *c, size_t in, size_t out);
 void h1c__conn_free(struct h1c__conn *c);
 /* Returns 1 for GET, HEAD, PUT, DELETE, OPTIONS and TRACE. */
 int h1c__method_idempotent(const char *method);
@@ -368,6 +372,11 @@ static inline const struct h1c_response *h1c__conn_response(const struct h1c__co
 static inline const struct h1c_framing *h1c__conn_framing(const struct h1c__conn *c)
 {
 	return &c->rd.framing;
+}
+/* 1 when the connection gave its buffers back (h1c__conn_park()). */
+static inline int h1c__conn_parked(const struct h1c__conn *c)
+{
+	return c->hdr == NULL;
 }
 /* 1 when the connection holds hdr as its header-view array (it took that
  * spare set of buffers). */

@@ -21,6 +21,7 @@
 #define OWNER(d, type, member) ((type *)(void *)((char *)(d) - offsetof(type, member)))
 
 #define READ_CHUNK 16384   /* a connection's first reads, and body pieces */
+#define BUF_OUT_FIRST 1024 /* a new buffer set's output, before it grows */
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
 #define SPARE_BUFS 8     /* buffer sets kept for connections taken from
