@@ -38,6 +38,13 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
+	/* A set whose input or output buffer has not been made yet (they
+	 * grow on first use) stays with a busy connection: taken by another,
+	 * it would grow there, an allocation in the busy steady state. */
+	if (!x->idle && (!b.in || !b.out)) {
+		(void)h1c__conn_unpark(&x->conn, &b);
+		return;
+	}
 	if (c->nbufs == c->bufs_cap && c->nbufs < keep(c)) {
 		unsigned cap = c->bufs_cap ? c->bufs_cap * 2 : SPARE_BUFS;
 		struct h1c__bufs *v = h1c__realloc(c->al, c->bufs, cap * sizeof(*v));
