@@ -27,14 +27,15 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 
 /* Gives x's buffers to the stack when x holds no byte in them: idle, or
  * waiting for a response of which nothing has arrived (its reader between
- * responses, nothing to write, no body to send). Past what the stack
- * keeps, sets are freed. */
+ * responses, nothing to write, no body to send; not after a response that
+ * was the last, whose reader must see what follows as it is). Past what
+ * the stack keeps, sets are freed. */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
 
 	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
-	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn)))
+	                 x->wr_wants_read || !h1c__conn_between(&x->conn)))
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;

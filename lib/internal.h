@@ -233,9 +233,11 @@ struct h1c__conn {
 	                                     response, the fields above always */
 };
 
-/* reader.c: points r, between responses (no byte of the next one seen),
- * at another header-view array of the same size. Returns 1, or 0 when r
- * is not between responses (it is then left alone). */
+/* reader.c: 1 when r is between responses, ready for the next head (not
+ * after a last response, a switch of protocols or part of a head). */
+int h1c__reader_between(const struct h1c_reader *r);
+/* Points r, between responses, at another header-view array of the same
+ * size. Returns 1, or 0 when r is not between responses (left alone). */
 int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
 
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
@@ -328,6 +330,12 @@ static inline int h1c__conn_got_bytes(const struct h1c__conn *c)
 static inline void h1c__conn_clear_got(struct h1c__conn *c)
 {
 	c->got_bytes = 0;
+}
+/* 1 when nothing of the next response has arrived and the reader expects
+ * one (it is not past a last response, whose connection reads no other). */
+static inline int h1c__conn_between(const struct h1c__conn *c)
+{
+	return !c->got_bytes && h1c__reader_between(&c->rd);
 }
 /* The server's Keep-Alive timeout hint in seconds, or -1. */
 static inline long h1c__conn_ka_timeout(const struct h1c__conn *c)

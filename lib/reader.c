@@ -23,9 +23,14 @@ int h1c_reader_init(struct h1c_reader *r, const struct h1c_options *opt,
 }
 
 /* (internal.h) */
+int h1c__reader_between(const struct h1c_reader *r)
+{
+	return r->state_ == R_HEAD && !r->last_len_ && !r->interim_;
+}
+
 int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers)
 {
-	if (r->state_ != R_HEAD || r->last_len_ || r->interim_)
+	if (!h1c__reader_between(r))
 		return 0;
 	r->headers_ = headers;
 	return 1;
