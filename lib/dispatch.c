@@ -164,7 +164,7 @@ static void dispatch_pool(struct h1c_client *c, struct pool *p, int first)
 			if ((!first && c->slot_head && c->slot_head != p) || !make_room(c) ||
 			    h1c__cx_open(c, p)) {
 				if (p->nwait)
-					h1c__slot_wait(c, p);
+					h1c__slot_wait(c, p, first);
 				break;
 			}
 		}

@@ -255,13 +255,12 @@ struct h1c__conn {
 	                                     response, the fields above always */
 };
 
-/* reader.c: points r, between responses (no byte of the next one seen),
- * at another header-view array of the same size. Returns 1, or 0 when r
- * is not between responses (it is then left alone). */
-int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
-/* 1 when r is between responses: it holds nothing of one (not a response
- * that ended the stream, not an interim one's count). */
+/* reader.c: 1 when r is between responses, ready for the next head (not
+ * after a last response, a switch of protocols or part of a head). */
 int h1c__reader_between(const struct h1c_reader *r);
+/* Points r, between responses, at another header-view array of the same
+ * size. Returns 1, or 0 when r is not between responses (left alone). */
+int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
 
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
                    const struct h1c_allocator *al);
@@ -357,6 +356,12 @@ static inline unsigned long h1c__conn_done(const struct h1c__conn *c)
 static inline int h1c__conn_got_bytes(const struct h1c__conn *c)
 {
 	return c->got_bytes;
+}
+/* 1 when nothing of the next response has arrived and the reader expects
+ * one (it is not past a last response, whose connection reads no other). */
+static inline int h1c__conn_between(const struct h1c__conn *c)
+{
+	return !c->got_bytes && h1c__reader_between(&c->rd);
 }
 /* The server's Keep-Alive timeout hint in seconds, or -1. */
 static inline long h1c__conn_ka_timeout(const struct h1c__conn *c)

@@ -266,9 +266,10 @@ struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
 void h1c__pool_update(struct h1c_client *c, struct pool *p);
 /* The next pool to visit, taken off its list, or NULL. */
 struct pool *h1c__ready_pop(struct h1c_client *c);
-/* p waits for room under the client's total (at the back of that line),
- * and h1c__slot_pop() takes the first. */
-void h1c__slot_wait(struct h1c_client *c, struct pool *p);
+/* p waits for room under the client's total, at the back of that line (at
+ * its front again, when it was taken from there), and h1c__slot_pop()
+ * takes the first. */
+void h1c__slot_wait(struct h1c_client *c, struct pool *p, int front);
 struct pool *h1c__slot_pop(struct h1c_client *c);
 /* Files x under its pool's pipe[slot] (0: under none). */
 void h1c__pipe_file(struct cx *x, unsigned slot);

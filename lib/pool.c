@@ -150,12 +150,22 @@ static void slot_unlink(struct h1c_client *c, struct pool *p)
 	c->nslot--;
 }
 
-void h1c__slot_wait(struct h1c_client *c, struct pool *p)
+void h1c__slot_wait(struct h1c_client *c, struct pool *p, int front)
 {
 	if (p->slotq)
 		return;
 	p->slotq = 1;
 	c->nslot++;
+	if (front) {
+		p->sprev = NULL;
+		p->snext = c->slot_head;
+		if (c->slot_head)
+			c->slot_head->sprev = p;
+		else
+			c->slot_tail = p;
+		c->slot_head = p;
+		return;
+	}
 	p->snext = NULL;
 	p->sprev = c->slot_tail;
 	if (c->slot_tail)

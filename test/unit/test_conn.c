@@ -338,6 +338,69 @@ static void test_talk_after_close(void **state)
 	assert_false(h1c__conn_may_send(&c));
 }
 
+/* Drains the events of what was fed; returns how many responses ended. */
+static int drain(void)
+{
+	struct h1c_event ev;
+	void *user;
+	int done = 0;
+
+	for (;;) {
+		int err = h1c__conn_next(&c, &ev, &user);
+		if (err)
+			return err;
+		if (ev.type == H1C_EV_NEED_MORE)
+			return done;
+		if (ev.type == H1C_EV_DONE)
+			done++;
+	}
+}
+
+/* Two GETs pipelined: between the responses nothing of the second has
+ * come and the reader expects it, so the buffers may go back (park) and
+ * come again (unpark, the reader only pointed at the new header array):
+ * the second response is read as before. */
+static void test_between_responses(void **state)
+{
+	struct h1c__req r = req("GET", "/", 0);
+	struct h1c__bufs b;
+
+	(void)state;
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	h1c__conn_written(&c, c.out_len);
+	assert_true(h1c__conn_between(&c));
+	feed_bytewise("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	assert_int_equal(drain(), 1);
+	assert_int_equal(c.q_n, 1);
+	assert_true(h1c__conn_between(&c));
+	assert_int_equal(h1c__conn_park(&c, &b), 1);
+	assert_int_equal(h1c__conn_unpark(&c, &b), 0);
+	feed_bytewise("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes");
+	assert_int_equal(drain(), 1);
+	assert_int_equal(c.q_n, 0);
+}
+
+/* A response that is the last (Connection: close) with a request behind
+ * it: the connection is not between responses (its reader must see what
+ * comes next as bytes after the last response, and lose the connection),
+ * so the manager keeps its buffers and reader as they are. */
+static void test_not_between_after_last(void **state)
+{
+	struct h1c__req r = req("GET", "/", 0);
+
+	(void)state;
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	assert_int_equal(h1c__conn_request(&c, &r), 0);
+	h1c__conn_written(&c, c.out_len);
+	feed_bytewise("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+	assert_int_equal(drain(), 1);
+	assert_int_equal(c.q_n, 1);
+	assert_false(h1c__conn_between(&c));
+	feed_bytewise("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(drain(), H1C_ETRUNCATED); /* the end of the connection */
+}
+
 static void test_eof(void **state)
 {
 	struct h1c__req r = req("GET", "/", 0);
@@ -463,6 +526,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsolicited_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interim_and_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_talk_after_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_between_responses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_between_after_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_ends_close_delimited, setup, teardown),
 		cmocka_unit_test(test_idempotent_methods),
