@@ -234,7 +234,6 @@ int h1c_client_cancel(struct h1c_client *c, long long id)
 		r->cancel = 1;
 		r->cnext = c->cancelq;
 		c->cancelq = r;
-		c->cancels++;
 		return 0;
 	}
 	c->busy++;

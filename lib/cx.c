@@ -91,7 +91,7 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 	x->pool = p;
 	x->state = CX_DIAL;
 	x->read_want = READ_CHUNK;
-	h1c__dial_begin(c, x);
+	h1c__dial_begin(x);
 	err = h1c__conn_init(&x->conn, &c->parse, p->via_proxy, c->al);
 	if (err) {
 		h1c__conn_free(&x->conn);

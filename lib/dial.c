@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 struct h1c__stage {
-	const char *name;
 	/* Starts the stage (fd -1) or goes on with it (fd: one of its
 	 * descriptors is ready; also -1 when its deadline came). Returns 0
 	 * when it is done, H1C_EWANTREAD or H1C_EWANTWRITE while it waits,
@@ -141,11 +140,10 @@ static int open_step(struct h1c_client *c, struct cx *x, int fd)
 	return 0;
 }
 
-static const struct h1c__stage stage_resolve = {"resolve", resolve_step, no_deadline,
-                                                no_watches, NULL};
-static const struct h1c__stage stage_connect = {"connect", connect_step, connect_deadline,
-                                                connect_watches, connect_stop};
-static const struct h1c__stage stage_open = {"open", open_step, no_deadline, no_watches, NULL};
+static const struct h1c__stage stage_resolve = {resolve_step, no_deadline, no_watches, NULL};
+static const struct h1c__stage stage_connect = {connect_step, connect_deadline, connect_watches,
+                                                connect_stop};
+static const struct h1c__stage stage_open = {open_step, no_deadline, no_watches, NULL};
 
 /* Every pool's connections pass the same stages for now. */
 static const struct h1c__stage *const plain_plan[] = {&stage_resolve, &stage_connect,
@@ -153,9 +151,8 @@ static const struct h1c__stage *const plain_plan[] = {&stage_resolve, &stage_con
 
 /* ---- the dial as a whole ------------------------------------------------------------ */
 
-void h1c__dial_begin(struct h1c_client *c, struct cx *x)
+void h1c__dial_begin(struct cx *x)
 {
-	(void)c;
 	x->plan = plain_plan;
 	x->stage = 0;
 	x->fd = -1;
@@ -183,11 +180,6 @@ long long h1c__dial_when(const struct cx *x)
 size_t h1c__dial_watches(const struct cx *x, struct h1c_watch *w, size_t max)
 {
 	return x->plan[x->stage] ? x->plan[x->stage]->watches(x, w, max) : 0;
-}
-
-const char *h1c__dial_stage(const struct cx *x)
-{
-	return x->plan[x->stage] ? x->plan[x->stage]->name : "ready";
 }
 
 void h1c__dial_stop(struct h1c_client *c, struct cx *x)

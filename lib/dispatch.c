@@ -196,7 +196,7 @@ void h1c__dispatch(struct h1c_client *c)
 
 	c->busy++;
 	c->need_dispatch = 0;
-	if (c->cancels)
+	if (c->cancelq)
 		h1c__do_cancels(c);
 	/* A connection lost while writing sends its requests back to the
 	 * queue: dispatch again, a bounded number of times. */
@@ -248,5 +248,4 @@ void h1c__do_cancels(struct h1c_client *c)
 		if (r->cancel && (r->state == RQ_WAITING || r->state == RQ_ACTIVE))
 			h1c__rq_abort(c, r, H1C_ECANCELED);
 	}
-	c->cancels = 0;
 }

@@ -357,12 +357,6 @@ static inline int h1c__conn_got_bytes(const struct h1c__conn *c)
 {
 	return c->got_bytes;
 }
-/* 1 when nothing of the next response has arrived and the reader expects
- * one (it is not past a last response, whose connection reads no other). */
-static inline int h1c__conn_between(const struct h1c__conn *c)
-{
-	return !c->got_bytes && h1c__reader_between(&c->rd);
-}
 /* The server's Keep-Alive timeout hint in seconds, or -1. */
 static inline long h1c__conn_ka_timeout(const struct h1c__conn *c)
 {

@@ -220,7 +220,6 @@ struct h1c_client {
 	int need_dispatch;        /* requests came since the last dispatch */
 	int pend_first;           /* readiness told from callbacks: fd + 1, or 0 */
 	int timeout_pend;         /* h1c_client_on_timeout() from a callback */
-	unsigned cancels;
 	unsigned fd_cap;          /* connections that fit in the descriptors
 	                             the process has left, as last found by a
 	                             dial that had none; 0: not known */
@@ -301,7 +300,7 @@ void h1c__flush_later(struct h1c_client *c, struct cx *x);
 void h1c__flushq_unlink(struct h1c_client *c, struct cx *x);
 /* dial.c: a connection's stages from nothing to ready. */
 /* Starts x at its pool's first stage. */
-void h1c__dial_begin(struct h1c_client *c, struct cx *x);
+void h1c__dial_begin(struct cx *x);
 /* Runs the stages of x from where it is (fd: a descriptor of its stage is
  * ready, or -1). Returns 0 once the last is done (x->io and x->fd are the
  * open connection), H1C_EWANTREAD / H1C_EWANTWRITE while a stage waits
@@ -309,7 +308,6 @@ void h1c__dial_begin(struct h1c_client *c, struct cx *x);
 int h1c__dial_advance(struct h1c_client *c, struct cx *x, int fd);
 long long h1c__dial_when(const struct cx *x);
 size_t h1c__dial_watches(const struct cx *x, struct h1c_watch *w, size_t max);
-const char *h1c__dial_stage(const struct cx *x); /* its name, or "ready" */
 /* Ends the dial of x where it is: what its stage holds, its socket. */
 void h1c__dial_stop(struct h1c_client *c, struct cx *x);
 /* t + ms, or 0 (never) when the timeout is off (ms < 0). */

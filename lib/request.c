@@ -209,8 +209,6 @@ void h1c__rq_end(struct h1c_client *c, struct rq *r, int err)
 	if (r->lnext)
 		r->lnext->lprev = r->lprev;
 	c->nlive--;
-	if (r->cancel)
-		c->cancels--;
 	r->state = RQ_DONE;
 	r->cx = NULL;
 	r->end_err = err;
