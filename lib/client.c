@@ -119,10 +119,7 @@ long long h1c__submit(struct h1c_client *c, const struct h1c_request *q,
 	h1c__id_add(c, r);
 	/* Queue it, and count it among the pending. */
 	h1c__pool_enqueue(c, r);
-	r->lnext = c->live;
-	if (c->live)
-		c->live->lprev = r;
-	c->live = r;
+	H1C__LIST_FRONT(c->live, r, lnext, lprev);
 	c->nlive++;
 	c->st.requests++;
 	/* Dispatched by the next run, readiness or timeout, so that no

@@ -33,18 +33,8 @@ void h1c__cx_close(struct h1c_client *c, struct cx *x)
 	h1c__flushq_unlink(c, x);
 	h1c__heap_del(&c->heap, &x->dl);
 	h1c__heap_release(&c->heap, 1);
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		c->conns = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	if (x->pprev)
-		x->pprev->pnext = x->pnext;
-	else
-		x->pool->conns = x->pnext;
-	if (x->pnext)
-		x->pnext->pprev = x->pprev;
+	H1C__LIST_OUT(c->conns, x, next, prev);
+	H1C__LIST_OUT(x->pool->conns, x, pnext, pprev);
 	c->nconns--;
 	x->pool->nconns--;
 	h1c__pool_update(c, x->pool);
@@ -58,8 +48,7 @@ void h1c__cx_close(struct h1c_client *c, struct cx *x)
 	h1c__conn_free(&x->conn);
 	x->writing = NULL;
 	x->state = CX_DEAD;
-	x->next = c->dead;
-	x->prev = NULL;
+	x->next = c->dead; /* singly linked: only reaped */
 	c->dead = x;
 }
 
@@ -101,14 +90,8 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 		return err;
 	}
 	x->dl.kind = H1C__DL_CX;
-	x->next = c->conns;
-	if (c->conns)
-		c->conns->prev = x;
-	c->conns = x;
-	x->pnext = p->conns;
-	if (p->conns)
-		p->conns->pprev = x;
-	p->conns = x;
+	H1C__LIST_FRONT(c->conns, x, next, prev);
+	H1C__LIST_FRONT(p->conns, x, pnext, pprev);
 	c->nconns++;
 	p->nconns++;
 	p->ndial++;

@@ -105,11 +105,7 @@ void h1c__cx_touch(struct h1c_client *c, struct cx *x)
 	if (x->touched || x->state == CX_DEAD)
 		return;
 	x->touched = 1;
-	x->tprev = NULL;
-	x->tnext = c->touched;
-	if (c->touched)
-		c->touched->tprev = x;
-	c->touched = x;
+	H1C__LIST_FRONT(c->touched, x, tnext, tprev);
 }
 
 /* ---- the lists that keep every event's cost flat ---------------------------- */
@@ -119,13 +115,7 @@ void h1c__touched_unlink(struct h1c_client *c, struct cx *x)
 {
 	if (!x->touched)
 		return;
-	if (x->tprev)
-		x->tprev->tnext = x->tnext;
-	else
-		c->touched = x->tnext;
-	if (x->tnext)
-		x->tnext->tprev = x->tprev;
-	x->tnext = x->tprev = NULL;
+	H1C__LIST_OUT(c->touched, x, tnext, tprev);
 	x->touched = 0;
 }
 
@@ -136,23 +126,13 @@ void h1c__flush_later(struct h1c_client *c, struct cx *x)
 	if (x->flushq || x->state == CX_DEAD)
 		return;
 	x->flushq = 1;
-	x->fprev = NULL;
-	x->fnext = c->flushq;
-	if (c->flushq)
-		c->flushq->fprev = x;
-	c->flushq = x;
+	H1C__LIST_FRONT(c->flushq, x, fnext, fprev);
 }
 
 void h1c__flushq_unlink(struct h1c_client *c, struct cx *x)
 {
 	if (!x->flushq)
 		return;
-	if (x->fprev)
-		x->fprev->fnext = x->fnext;
-	else
-		c->flushq = x->fnext;
-	if (x->fnext)
-		x->fnext->fprev = x->fprev;
-	x->fnext = x->fprev = NULL;
+	H1C__LIST_OUT(c->flushq, x, fnext, fprev);
 	x->flushq = 0;
 }

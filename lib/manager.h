@@ -18,6 +18,50 @@
 #include <sys/epoll.h>
 #endif
 
+/* The manager's intrusive doubly linked lists, relinked only here: a list
+ * is its head (and its tail, for the _T forms), and an element links
+ * through its fields NEXT and PREV (both cleared when it leaves). */
+#define H1C__LIST_OUT(head, e, NEXT, PREV)                \
+	do {                                              \
+		if ((e)->PREV)                            \
+			(e)->PREV->NEXT = (e)->NEXT;      \
+		else                                      \
+			(head) = (e)->NEXT;               \
+		if ((e)->NEXT)                            \
+			(e)->NEXT->PREV = (e)->PREV;      \
+		(e)->NEXT = (e)->PREV = NULL;             \
+	} while (0)
+#define H1C__LIST_OUT_T(head, tail, e, NEXT, PREV)        \
+	do {                                              \
+		if (!(e)->NEXT)                           \
+			(tail) = (e)->PREV;               \
+		H1C__LIST_OUT(head, e, NEXT, PREV);       \
+	} while (0)
+#define H1C__LIST_FRONT(head, e, NEXT, PREV)              \
+	do {                                              \
+		(e)->PREV = NULL;                         \
+		(e)->NEXT = (head);                       \
+		if (head)                                 \
+			(head)->PREV = (e);               \
+		(head) = (e);                             \
+	} while (0)
+#define H1C__LIST_FRONT_T(head, tail, e, NEXT, PREV)      \
+	do {                                              \
+		if (!(head))                              \
+			(tail) = (e);                     \
+		H1C__LIST_FRONT(head, e, NEXT, PREV);     \
+	} while (0)
+#define H1C__LIST_BACK_T(head, tail, e, NEXT, PREV)       \
+	do {                                              \
+		(e)->NEXT = NULL;                         \
+		(e)->PREV = (tail);                       \
+		if (tail)                                 \
+			(tail)->NEXT = (e);               \
+		else                                      \
+			(head) = (e);                     \
+		(tail) = (e);                             \
+	} while (0)
+
 #define OWNER(d, type, member) ((type *)(void *)((char *)(d) - offsetof(type, member)))
 
 #define READ_CHUNK 16384   /* a connection's first reads, and body pieces */

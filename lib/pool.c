@@ -96,12 +96,7 @@ static void pool_free(struct h1c_client *c, struct pool *p)
 	while (*pp != p)
 		pp = &(*pp)->hnext;
 	*pp = p->hnext;
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		c->pools = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	H1C__LIST_OUT(c->pools, p, next, prev);
 	c->npools--;
 	h1c__free(c->al, p);
 }
@@ -112,15 +107,7 @@ static void ready_unlink(struct h1c_client *c, struct pool *p)
 {
 	if (!p->ready)
 		return;
-	if (p->rprev)
-		p->rprev->rnext = p->rnext;
-	else
-		c->ready_head = p->rnext;
-	if (p->rnext)
-		p->rnext->rprev = p->rprev;
-	else
-		c->ready_tail = p->rprev;
-	p->rnext = p->rprev = NULL;
+	H1C__LIST_OUT_T(c->ready_head, c->ready_tail, p, rnext, rprev);
 	p->ready = 0;
 }
 
@@ -137,15 +124,7 @@ static void slot_unlink(struct h1c_client *c, struct pool *p)
 {
 	if (!p->slotq)
 		return;
-	if (p->sprev)
-		p->sprev->snext = p->snext;
-	else
-		c->slot_head = p->snext;
-	if (p->snext)
-		p->snext->sprev = p->sprev;
-	else
-		c->slot_tail = p->sprev;
-	p->snext = p->sprev = NULL;
+	H1C__LIST_OUT_T(c->slot_head, c->slot_tail, p, snext, sprev);
 	p->slotq = 0;
 	c->nslot--;
 }
@@ -156,23 +135,10 @@ void h1c__slot_wait(struct h1c_client *c, struct pool *p, int front)
 		return;
 	p->slotq = 1;
 	c->nslot++;
-	if (front) {
-		p->sprev = NULL;
-		p->snext = c->slot_head;
-		if (c->slot_head)
-			c->slot_head->sprev = p;
-		else
-			c->slot_tail = p;
-		c->slot_head = p;
-		return;
-	}
-	p->snext = NULL;
-	p->sprev = c->slot_tail;
-	if (c->slot_tail)
-		c->slot_tail->snext = p;
+	if (front)
+		H1C__LIST_FRONT_T(c->slot_head, c->slot_tail, p, snext, sprev);
 	else
-		c->slot_head = p;
-	c->slot_tail = p;
+		H1C__LIST_BACK_T(c->slot_head, c->slot_tail, p, snext, sprev);
 }
 
 struct pool *h1c__slot_pop(struct h1c_client *c)
@@ -191,13 +157,7 @@ static void ready_push(struct h1c_client *c, struct pool *p)
 	if (p->ready || p->visiting)
 		return;
 	p->ready = 1;
-	p->rnext = NULL;
-	p->rprev = c->ready_tail;
-	if (c->ready_tail)
-		c->ready_tail->rnext = p;
-	else
-		c->ready_head = p;
-	c->ready_tail = p;
+	H1C__LIST_BACK_T(c->ready_head, c->ready_tail, p, rnext, rprev);
 }
 
 void h1c__pool_update(struct h1c_client *c, struct pool *p)
@@ -221,15 +181,7 @@ void h1c__wait_unlink(struct h1c_client *c, struct rq *r)
 {
 	struct pool *p = r->pool;
 
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		p->wait_head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	else
-		p->wait_tail = r->prev;
-	r->next = r->prev = NULL;
+	H1C__LIST_OUT_T(p->wait_head, p->wait_tail, r, next, prev);
 	p->nwait--;
 	h1c__pool_update(c, p);
 }
@@ -241,13 +193,7 @@ void h1c__wait_push_front(struct h1c_client *c, struct rq *r)
 
 	r->state = RQ_WAITING;
 	r->cx = NULL;
-	r->prev = NULL;
-	r->next = p->wait_head;
-	if (p->wait_head)
-		p->wait_head->prev = r;
-	else
-		p->wait_tail = r;
-	p->wait_head = r;
+	H1C__LIST_FRONT_T(p->wait_head, p->wait_tail, r, next, prev);
 	p->nwait++;
 	c->nwaiting++;
 	h1c__pool_update(c, p);
@@ -259,22 +205,8 @@ void h1c__idle_unlink(struct h1c_client *c, struct cx *x)
 {
 	if (!x->idle)
 		return;
-	if (x->lprev)
-		x->lprev->lnext = x->lnext;
-	else
-		c->idle_head = x->lnext;
-	if (x->lnext)
-		x->lnext->lprev = x->lprev;
-	else
-		c->idle_tail = x->lprev;
-	x->lnext = x->lprev = NULL;
-	if (x->iprev)
-		x->iprev->inext = x->inext;
-	else
-		x->pool->idle = x->inext;
-	if (x->inext)
-		x->inext->iprev = x->iprev;
-	x->inext = x->iprev = NULL;
+	H1C__LIST_OUT_T(c->idle_head, c->idle_tail, x, lnext, lprev);
+	H1C__LIST_OUT(x->pool->idle, x, inext, iprev);
 	x->idle = 0;
 	c->nidle--;
 }
@@ -287,18 +219,8 @@ void h1c__idle_push(struct h1c_client *c, struct cx *x)
 	h1c__pool_update(c, p);
 	x->idle = 1;
 	c->nidle++;
-	x->lprev = NULL;
-	x->lnext = c->idle_head;
-	if (c->idle_head)
-		c->idle_head->lprev = x;
-	else
-		c->idle_tail = x;
-	c->idle_head = x;
-	x->iprev = NULL;
-	x->inext = p->idle;
-	if (p->idle)
-		p->idle->iprev = x;
-	p->idle = x;
+	H1C__LIST_FRONT_T(c->idle_head, c->idle_tail, x, lnext, lprev);
+	H1C__LIST_FRONT(p->idle, x, inext, iprev);
 }
 
 void h1c__pipe_file(struct cx *x, unsigned slot)
@@ -307,23 +229,11 @@ void h1c__pipe_file(struct cx *x, unsigned slot)
 
 	if (x->pipe_slot == slot)
 		return;
-	if (x->pipe_slot) {
-		if (x->qprev)
-			x->qprev->qnext = x->qnext;
-		else
-			p->pipe[x->pipe_slot] = x->qnext;
-		if (x->qnext)
-			x->qnext->qprev = x->qprev;
-		x->qnext = x->qprev = NULL;
-	}
+	if (x->pipe_slot)
+		H1C__LIST_OUT(p->pipe[x->pipe_slot], x, qnext, qprev);
 	x->pipe_slot = slot;
-	if (slot) {
-		x->qprev = NULL;
-		x->qnext = p->pipe[slot];
-		if (p->pipe[slot])
-			p->pipe[slot]->qprev = x;
-		p->pipe[slot] = x;
-	}
+	if (slot)
+		H1C__LIST_FRONT(p->pipe[slot], x, qnext, qprev);
 }
 
 /* Ends the requests waiting in p when p has no connection left to serve
@@ -360,13 +270,7 @@ void h1c__pool_enqueue(struct h1c_client *c, struct rq *r)
 	struct pool *p = r->pool;
 
 	r->state = RQ_WAITING;
-	r->next = NULL;
-	r->prev = p->wait_tail;
-	if (p->wait_tail)
-		p->wait_tail->next = r;
-	else
-		p->wait_head = r;
-	p->wait_tail = r;
+	H1C__LIST_BACK_T(p->wait_head, p->wait_tail, r, next, prev);
 	p->nwait++;
 	c->nwaiting++;
 	h1c__pool_update(c, p);

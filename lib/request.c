@@ -202,18 +202,11 @@ void h1c__rq_end(struct h1c_client *c, struct rq *r, int err)
 		h1c__heap_del(&c->heap, &r->dl);
 		h1c__heap_release(&c->heap, 1);
 	}
-	if (r->lprev)
-		r->lprev->lnext = r->lnext;
-	else
-		c->live = r->lnext;
-	if (r->lnext)
-		r->lnext->lprev = r->lprev;
+	H1C__LIST_OUT(c->live, r, lnext, lprev);
 	c->nlive--;
 	r->state = RQ_DONE;
 	r->cx = NULL;
 	r->end_err = err;
-	r->lnext = NULL;
-	r->lprev = NULL;
 	if (c->done_tail)
 		c->done_tail->lnext = r;
 	else
