@@ -363,22 +363,28 @@ bench-nodelay: $(B)/h1c-get $(B)/origin
 # One client thread, N = 1, 16, 256, 1,024, 4,096, 10,000 connections to
 # nginx on loopback (pinned to one core, the client to the other), all busy
 # and one active with N-1 idle, for the built-in loop, the libuv and the
-# libevent adapter, and libcurl multi: CPU per request, requests/s, heap
-# per idle connection, allocations per request. About 6 minutes today.
-# SCALE_NS, SCALE_LOOPS, SCALE_CURL, SCALE_WINDOW ...: see bench/scale/run.sh.
+# libevent adapter, libcurl multi, and a floor with no library (one send
+# and one recv per request on epoll: what the kernel charges for the same
+# traffic): CPU per request, requests/s, heap per idle connection,
+# allocations per request. About 7 minutes today.
+# SCALE_NS, SCALE_LOOPS, SCALE_CURL, SCALE_FLOOR, SCALE_WINDOW ...: see
+# bench/scale/run.sh.
 SCALE_CFLAGS = $(E2E_CFLAGS) -Iadapters
 $(B)/bench/scale-h1c: bench/scale/h1c-scale.c bench/scale/scale.h bench/measure.h \
 		adapters/h1c-libuv.h adapters/h1c-libevent.h $(B)/libh1c.a
 	@mkdir -p $(@D)
 	$(CC) $(SCALE_CFLAGS) $$(pkg-config --cflags libuv libevent) $< -o $@ $(B)/libh1c.a \
 		$$(pkg-config --libs libuv libevent)
+$(B)/bench/scale-floor: bench/scale/floor-scale.c bench/scale/scale.h bench/measure.h
+	@mkdir -p $(@D)
+	$(CC) $(SCALE_CFLAGS) -D_GNU_SOURCE $< -o $@
 $(B)/bench/scale-curl: bench/scale/curl-scale.c bench/scale/scale.h bench/measure.h
 	@mkdir -p $(@D)
 	$(CC) $(SCALE_CFLAGS) $$(pkg-config --cflags libcurl) $< -o $@ $$(pkg-config --libs libcurl)
 
 bench-scale:
 	@sh test/install-deps $(SCALE_DEPS)
-	$(MAKE) $(B)/bench/scale-h1c $(B)/bench/scale-curl
+	$(MAKE) $(B)/bench/scale-h1c $(B)/bench/scale-curl $(B)/bench/scale-floor
 	bash bench/scale/run.sh $(B)
 
 bench: bench-parse bench-e2e bench-nodelay bench-scale

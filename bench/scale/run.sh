@@ -10,7 +10,10 @@
 # for h1c on its built-in loop, the libuv adapter and the libevent adapter
 # (bench/scale/h1c-scale.c), and for libcurl's multi interface
 # (bench/scale/curl-scale.c: multi_socket_action on epoll, and
-# multi_perform + multi_poll). Each cell measures, over a window of
+# multi_perform + multi_poll), and for the floor (bench/scale/floor-scale.c:
+# no library, one send and one recv per request on epoll: what the kernel
+# charges for the same traffic, so its ratio to N = 16 is the part of every
+# row's ratio no client can remove). Each cell measures, over a window of
 # SCALE_WINDOW seconds after a warm-up: CPU per request (user + system,
 # getrusage, of the client process), requests/s, allocations per request
 # (through h1c's allocator hooks, and process-wide), and the heap per
@@ -21,9 +24,10 @@
 # usage: bench/scale/run.sh BUILD_DIR
 # environment (defaults): SCALE_NS ("1 16 256 1024 4096 10000"),
 #   SCALE_LOOPS ("builtin libuv libevent"), SCALE_CURL ("socket poll"; "" for
-#   none), SCALE_SCENARIOS ("busy idle"), SCALE_WINDOW (2: seconds the
-#   window lasts at least; busy: and 2 N requests), SCALE_WINDOW_CAP (10:
-#   seconds at most), SCALE_SETUP_CAP (30), SCALE_WARM_CAP (4),
+#   none), SCALE_FLOOR ("epoll"; "" for none), SCALE_SCENARIOS ("busy
+#   idle"), SCALE_WINDOW (2: seconds the window lasts at least; busy: and
+#   2 N requests), SCALE_WINDOW_CAP (10: seconds at most), SCALE_SETUP_CAP
+#   (30), SCALE_WARM_CAP (4),
 #   SCALE_CPUS ("0 1": nginx's core, the client's), SCALE_ROUNDS (1: the
 #   whole sequence is repeated that many times and the table shows medians)
 set -u
@@ -31,6 +35,7 @@ B=$1
 NS=${SCALE_NS:-1 16 256 1024 4096 10000}
 LOOPS=${SCALE_LOOPS-builtin libuv libevent}
 CURLS=${SCALE_CURL-socket poll}
+FLOORS=${SCALE_FLOOR-epoll}
 SCENARIOS=${SCALE_SCENARIOS:-busy idle}
 WINDOW=${SCALE_WINDOW:-2}
 WINDOW_CAP=${SCALE_WINDOW_CAP:-10}
@@ -128,6 +133,9 @@ for n in $NS; do
 		done
 		for m in $CURLS; do
 			run "curl-$m" "$sc" "$n" "$B/bench/scale-curl" "$m" "$url" "$sc" "$n" "$WINDOW" "$WINDOW_CAP" "$SETUP_CAP" "$WARM_CAP"
+		done
+		for m in $FLOORS; do
+			run "floor" "$sc" "$n" "$B/bench/scale-floor" "$m" "$url" "$sc" "$n" "$WINDOW" "$WINDOW_CAP" "$SETUP_CAP" "$WARM_CAP"
 		done
 	done
 done

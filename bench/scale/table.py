@@ -1,8 +1,10 @@
 """Prints the scaling benchmark's results (bench/scale/run.sh) as Markdown
 tables: CPU per request at each N with its ratio to the same row at N = 16,
 heap per idle connection and allocations per request; h1c's CPU per
-request over libcurl multi's; requests/s; and where each h1c row stands
-against the targets of issue 15.
+request over libcurl multi's and over the floor's (no library: what the
+kernel charges for the same traffic); requests/s; and where each h1c row
+stands against the targets of issue 15, and how much of a ratio over
+N = 16 is the floor's own.
 
 usage: python3 bench/scale/table.py scale.jsonl"""
 import json
@@ -15,6 +17,7 @@ ROWS = [  # (label in the JSON, name in the table)
     ("libevent", "h1c libevent adapter"),
     ("curl-socket", "libcurl multi_socket_action + epoll"),
     ("curl-poll", "libcurl multi_perform + multi_poll"),
+    ("floor", "floor: no library, send + recv on epoll"),
 ]
 SCEN = [("busy", "all N busy"), ("idle", "1 active, N-1 idle")]
 H1C = ("builtin", "libuv", "libevent")
@@ -132,6 +135,25 @@ if any(k[0] in CURL for k in cells):
                 out.append("%.2fx" % (h / c) if h and c else "")
             if any(out):
                 print(f"| {name} / libcurl | {scname} | " + " | ".join(out) + " | | |")
+    for sc, scname in SCEN:
+        out = []
+        for n in ns:
+            f, (c, _) = cpu("floor", sc, n), curl_best(sc, n)
+            out.append("%.2fx" % (f / c) if f and c else "")
+        if any(out):
+            print(f"| floor / libcurl | {scname} | " + " | ".join(out) + " | | |")
+
+if any(k[0] == "floor" for k in cells):
+    for label, name in labels:
+        if label not in H1C:
+            continue
+        for sc, scname in SCEN:
+            out = []
+            for n in ns:
+                h, f = cpu(label, sc, n), cpu("floor", sc, n)
+                out.append("%.2fx" % (h / f) if h and f else "")
+            if any(out):
+                print(f"| {name} / floor | {scname} | " + " | ".join(out) + " | | |")
 
 print("\nRequests/s:\n")
 print(head + " |")
@@ -178,6 +200,13 @@ for label, name in labels:
             hv = [v for v in hv if v]
             if hv:
                 s += " heap/idle conn %.1f KiB %s;" % (hv[-1] / 1024, "met" if hv[-1] <= TARGET_HEAP else "not met")
+        fb = cpu("floor", sc, 16)
+        if ratios and fb:
+            r, n = max(ratios)
+            fn = cpu("floor", sc, n)
+            if fn:
+                s += " (the floor's own at N = %s: %.2fx; h1c over it: %.2fx);" % (
+                    f"{n:,}", fn / fb, r / (fn / fb))
         if missing:
             s += " not measured at N = " + ", ".join(f"{n:,}" for n in missing)
         print(s.rstrip(";"))
