@@ -198,8 +198,11 @@ $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/
 		$(CMOCKA_LIBS)
 
 # The client's tests start the origin server next to them, the gateway
-# module's tests the gateway emulator.
-$(B)/test/test_client $(B)/test/test_layouts: $(B)/origin
+# module's tests the gateway emulator. The manager's tests, one file per
+# room, share their fixtures.
+CLIENT_TESTS = $(B)/test/test_client
+$(CLIENT_TESTS) $(B)/test/test_layouts: $(B)/origin
+$(CLIENT_TESTS): test/unit/client_fixture.h
 $(B)/test/test_msngw: $(B)/msngw-emu
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak

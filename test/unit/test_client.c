@@ -9,248 +9,7 @@
  * each request ended exactly once.
  */
 #define _GNU_SOURCE
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include "h1c.h"
-#include "spawn.h"
-#include "failalloc.h"
-#include "iolayers.h"
-#include "guard.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <netinet/in.h>
-#include <sys/epoll.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-static char origin_path[4096];
-
-/* Origins still running: a failed assertion leaves its test early, and the
- * teardown stops what it started. */
-static pid_t running[8];
-
-/* ---- the origin server --------------------------------------------------------- */
-
-struct origin {
-	pid_t pid;
-	int port;
-	char log[64];
-	char base[64]; /* "http://127.0.0.1:PORT" */
-};
-
-/* Starts build/origin with the given flags (NULL-terminated) and a log. */
-static void origin_start(struct origin *o, ...)
-{
-	const char *argv[32];
-	int n = 0, fd;
-	va_list ap;
-
-	strcpy(o->log, "/tmp/h1c-origin-XXXXXX");
-	fd = mkstemp(o->log);
-	assert_true(fd >= 0);
-	close(fd);
-	argv[n++] = origin_path;
-	va_start(ap, o);
-	for (;;) {
-		const char *a = va_arg(ap, const char *);
-		if (!a)
-			break;
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n++] = "--log";
-	argv[n++] = o->log;
-	argv[n] = NULL;
-	o->pid = spawn_server(argv, &o->port);
-	for (n = 0; n < 8; n++)
-		if (!running[n]) {
-			running[n] = o->pid;
-			break;
-		}
-	snprintf(o->base, sizeof(o->base), "http://127.0.0.1:%d", o->port);
-}
-
-static void origin_stop(struct origin *o)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (running[i] == o->pid)
-			running[i] = 0;
-	kill(o->pid, SIGTERM);
-	waitpid(o->pid, NULL, 0);
-	unlink(o->log);
-}
-
-static int stop_all(void **state)
-{
-	int i;
-
-	(void)state;
-	for (i = 0; i < 8; i++)
-		if (running[i]) {
-			kill(running[i], SIGTERM);
-			waitpid(running[i], NULL, 0);
-			running[i] = 0;
-		}
-	return 0;
-}
-
-/* Counts the log lines holding every one of the given strings. */
-static int log_count(const struct origin *o, const char *a, const char *b)
-{
-	return log_lines(o->log, a, b);
-}
-
-/* ---- requests and what became of them ------------------------------------------ */
-
-#define MAXJ 1100
-
-struct job {
-	int ended;   /* on_done calls: must end at exactly 1 */
-	int err;
-	unsigned flags;
-	int status;
-	char body[4096];
-	size_t len;
-	int overflow;
-	int stop_at; /* on_data returns nonzero once this many bytes came */
-};
-
-static int j_head(void *user, const struct h1c_response *r)
-{
-	((struct job *)user)->status = r->status;
-	return 0;
-}
-
-static int j_data(void *user, const char *p, size_t n)
-{
-	struct job *j = user;
-
-	if (j->len + n > sizeof(j->body)) {
-		j->overflow = 1;
-		return 1;
-	}
-	memcpy(j->body + j->len, p, n);
-	j->len += n;
-	return j->stop_at && j->len >= (size_t)j->stop_at;
-}
-
-static void j_done(void *user, int err, unsigned flags)
-{
-	struct job *j = user;
-
-	j->ended++;
-	j->err = err;
-	j->flags = flags;
-}
-
-static const struct h1c_callbacks cbs = {
-	.size = sizeof(cbs),
-	.on_head = j_head,
-	.on_data = j_data,
-	.on_done = j_done,
-};
-
-/* Queues a request for base + path. */
-static long long submit(struct h1c_client *c, const struct origin *o, const char *method,
-                        const char *path, struct job *j, const char *body)
-{
-	struct h1c_request rq;
-	char url[256];
-	long long id;
-
-	snprintf(url, sizeof(url), "%s%s", o->base, path);
-	memset(&rq, 0, sizeof(rq));
-	rq.method = method;
-	rq.url = url;
-	if (body) {
-		rq.body = body;
-		rq.body_len = strlen(body);
-	}
-	id = h1c_client_request(c, &rq, &cbs, j);
-	assert_true(id > 0);
-	return id;
-}
-
-/* Runs c until nothing is pending (a hang fails after 60 s). */
-static void run_all(struct h1c_client *c)
-{
-	assert_int_equal(h1c_client_run(c, 60000), 0);
-}
-
-/* Returns 1 when j holds exactly the body of /bytes/n. */
-static int bytes_ok(const struct job *j, size_t n)
-{
-	size_t i;
-
-	if (j->len != n || j->overflow)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (j->body[i] != (char)('a' + i % 26))
-			return 0;
-	return 1;
-}
-
-/* Returns 1 when j's body is a prefix (whole when complete) of /chunked/n. */
-static int chunked_ok(const struct job *j, size_t n, int complete)
-{
-	size_t i;
-
-	if (j->len > n || (complete && j->len != n))
-		return 0;
-	for (i = 0; i < j->len; i++)
-		if (j->body[i] != "0123456789"[i % 10])
-			return 0;
-	return 1;
-}
-
-static struct h1c_client *client(unsigned depth, unsigned per_origin, unsigned flags)
-{
-	struct h1c_client_options co;
-	struct h1c_client *c;
-
-	memset(&co, 0, sizeof(co));
-	co.pipeline_depth = depth;
-	co.max_per_origin = per_origin;
-	co.flags = flags;
-	c = h1c_client_new(&co);
-	assert_non_null(c);
-	return c;
-}
-
-/* n GETs of /bytes/(i+1) on one client; checks each ended once and right. */
-static void pipelined_gets(struct h1c_client *c, const struct origin *o, struct job *j, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		char path[64];
-		snprintf(path, sizeof(path), "/bytes/%d", i + 1);
-		submit(c, o, "GET", path, &j[i], NULL);
-	}
-	run_all(c);
-	for (i = 0; i < n; i++) {
-		assert_int_equal(j[i].ended, 1);
-		assert_int_equal(j[i].err, 0);
-		assert_int_equal(j[i].status, 200);
-		assert_true(bytes_ok(&j[i], (size_t)i + 1));
-	}
-}
+#include "client_fixture.h"
 
 /* ---- the fault tests ---------------------------------------------------------------- */
 
@@ -1128,9 +887,6 @@ static void test_connect_refused(void **state)
 	h1c_client_free(c);
 }
 
-
-/* ---- pools, allocation hooks, replayable callback bodies ---------------------- */
-
 /* One connection in all, two origins in turn: each switch closes the idle
  * connection of the other origin (least recently used first). */
 static void test_total_limit_retires_lru(void **state)
@@ -1164,6 +920,8 @@ static void test_total_limit_retires_lru(void **state)
 	origin_stop(&a);
 	origin_stop(&b);
 }
+
+/* ---- the allocator hooks ----------------------------------------------------------- */
 
 static long live_allocs, total_allocs;
 
@@ -1233,31 +991,6 @@ static void test_allocator_hooks(void **state)
 	origin_stop(&o);
 }
 
-struct src {
-	const char *data;
-	size_t len, off;
-	int rewinds;
-};
-
-static long src_read(void *user, void *buf, size_t len)
-{
-	struct src *s = user;
-	size_t n = s->len - s->off < len ? s->len - s->off : len;
-
-	memcpy(buf, s->data + s->off, n);
-	s->off += n;
-	return (long)n;
-}
-
-static int src_rewind(void *user)
-{
-	struct src *s = user;
-
-	s->off = 0;
-	s->rewinds++;
-	return 0;
-}
-
 static int src_rewind_fails(void *user)
 {
 	((struct src *)user)->rewinds++;
@@ -1323,7 +1056,6 @@ static void test_callback_body_replay(void **state)
 	h1c_client_free(c);
 	origin_stop(&o);
 }
-
 
 /* A body delimited by the close (no length): it ends when the server
  * closes, whole; GETs pipelined behind it were written but can only be
@@ -1410,76 +1142,6 @@ static void test_partial_head(void **state)
 	assert_int_equal(log_count(&o, "method=GET", "/partial-head"), 1 + 2);
 	h1c_client_free(c);
 	origin_stop(&o);
-}
-
-/* ---- allocation failures ---------------------------------------------------------- */
-
-/* Queues rq for j in a torture run: a refusal must be H1C_ENOMEM, and then
- * no callback may come (j is marked ended with a code of its own). */
-static void torture_request(struct h1c_client *c, const struct h1c_request *rq, struct job *j)
-{
-	long long id = h1c_client_request(c, rq, &cbs, j);
-
-	if (id < 0) {
-		assert_int_equal(id, H1C_ENOMEM);
-		j->ended = 1;
-		j->err = -1000;
-	}
-}
-
-/* Runs a torture run to its end: a failed allocation of the loop itself is
- * reported, and the loop can be run again. */
-static void torture_run(struct h1c_client *c)
-{
-	int rc, tries = 0;
-
-	while ((rc = h1c_client_run(c, 60000)) != 0 && tries++ < 3)
-		assert_int_equal(rc, H1C_ENOMEM);
-	assert_int_equal(rc, 0);
-}
-
-/* A fetch in a torture run: 1 with *res to check (and free), or 0 when it
- * ended with H1C_ENOMEM; any other end fails. */
-static int torture_fetch(struct h1c_client *c, const struct h1c_request *rq,
-                         struct h1c_result *res)
-{
-	int rc = h1c_client_fetch(c, rq, res);
-
-	if (rc != 0)
-		assert_int_equal(rc, H1C_ENOMEM);
-	return rc == 0;
-}
-
-/* Runs scenario on a client made from opt whose n-th allocation fails, for
- * n = 0 (none fails: the clean run, whose count bounds the rest), 1, 2, ...
- * After each run, h1c_client_free included (or a client that could not be
- * made), no block is live and no descriptor is left open. Returns the clean
- * run's count of allocations. */
-static long torture_each(const struct h1c_client_options *opt, const struct origin *o,
-                         void (*scenario)(struct h1c_client *c, const struct origin *o, long n))
-{
-	long clean = 0, n;
-	int before = open_fds();
-
-	for (n = 0;; n++) {
-		struct h1c_client_options co = *opt;
-		struct h1c_client *c;
-
-		co.alloc = &failing_allocator;
-		failalloc_start(n);
-		c = h1c_client_new(&co);
-		if (c) {
-			scenario(c, o, n);
-			h1c_client_free(c);
-		}
-		assert_int_equal(live_blocks, 0);
-		assert_int_equal(open_fds(), before);
-		if (n == 0)
-			clean = alloc_no;
-		else if (n > clean)
-			break;
-	}
-	return clean;
 }
 
 /* Pipelined chunked GETs, then blocking fetches: a body, trailers, an
@@ -1836,8 +1498,6 @@ static void test_outside_loop(void **state)
 
 /* ---- 1,000 connections from one thread -------------------------------------------- */
 
-static struct job many[MAXJ];
-
 static void test_thousand_connections(void **state)
 {
 	struct origin o;
@@ -2040,13 +1700,6 @@ static void test_fetch_body_limit(void **state)
 /* A body callback that returns more than it was asked for (which would
  * be bytes past the client's buffer) ends the request with
  * H1C_ECALLBACK, whatever the framing, and none of it is sent. */
-static long overread(void *user, void *buf, size_t len)
-{
-	(void)user;
-	memset(buf, 'o', len);
-	return (long)len + 100;
-}
-
 static void test_body_read_overrun(void **state)
 {
 	struct origin o;
@@ -2391,6 +2044,8 @@ static void test_calls_from_callbacks(void **state)
 	origin_stop(&o);
 }
 
+/* ---- requests that cannot exist ---------------------------------------------------- */
+
 static int rewind_ok(void *user)
 {
 	(void)user;
@@ -2716,7 +2371,6 @@ static void test_descriptors_exhausted(void **state)
 		origin_stop(&o[k]);
 }
 
-
 /* ---- many pools waiting for room ------------------------------------------------ */
 
 #define SAT_ORIGINS 6
@@ -2950,7 +2604,6 @@ static void test_idle_memory(void **state)
 	origin_stop(&o);
 }
 
-
 /* ---- options that grow: size, the 0/-1 rule, the constructor's error ------------ */
 
 /* A program built against an older header passes a smaller struct, whose
@@ -3159,13 +2812,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_options_older_size, stop_all),
 		cmocka_unit_test_teardown(test_options_off, stop_all),
 	};
-	const char *slash = strrchr(argv[0], '/');
 
 	/* One test, or those matching a pattern: test_client 'test_body*'. */
-	if (argc > 1)
-		cmocka_set_test_filter(argv[1]);
-	/* build/test/test_client -> build/origin */
-	snprintf(origin_path, sizeof(origin_path), "%.*s/../origin",
-	         slash ? (int)(slash - argv[0]) : 1, slash ? argv[0] : ".");
+	fixture_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
