@@ -67,8 +67,9 @@ HAVE_OPENSSL = $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
 HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 # The connection manager's tests, one file per room of lib/ (client.c's
 # face, then the rooms below it), sharing test/unit/client_fixture.h.
-CLIENT_TESTS = $(B)/test/test_client $(B)/test/test_loop $(B)/test/test_dispatch \
-               $(B)/test/test_exchange $(B)/test/test_cx $(B)/test/test_dial
+CLIENT_TESTS = $(B)/test/test_client $(B)/test/test_fetch $(B)/test/test_loop \
+               $(B)/test/test_dispatch $(B)/test/test_exchange $(B)/test/test_cx \
+               $(B)/test/test_dial
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(CLIENT_TESTS) \
