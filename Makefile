@@ -65,9 +65,14 @@ EXAMPLES = $(B)/io-counting $(B)/async-get $(B)/epoll-get
 HAVE_LIBEVENT = $(shell pkg-config --exists libevent 2>/dev/null && echo 1)
 HAVE_OPENSSL = $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
 HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
+# The connection manager's tests, one file per room of lib/ (client.c's
+# face, then the rooms below it), sharing test/unit/client_fixture.h.
+CLIENT_TESTS = $(B)/test/test_client $(B)/test/test_fetch $(B)/test/test_loop \
+               $(B)/test/test_dispatch $(B)/test/test_exchange $(B)/test/test_cx \
+               $(B)/test/test_dial
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
-             $(B)/test/test_url $(B)/test/test_transport $(B)/test/test_client \
+             $(B)/test/test_url $(B)/test/test_transport $(CLIENT_TESTS) \
              $(B)/test/test_sysfail $(B)/test/test_layouts
 ifeq ($(WITH_MSNGW),1)
 UNIT_TESTS += $(B)/test/test_msngw
@@ -199,7 +204,8 @@ $(B)/test/test_sysfail: test/unit/test_sysfail.c test/unit/testutil.h test/unit/
 
 # The client's tests start the origin server next to them, the gateway
 # module's tests the gateway emulator.
-$(B)/test/test_client $(B)/test/test_layouts: $(B)/origin
+$(CLIENT_TESTS) $(B)/test/test_layouts: $(B)/origin
+$(CLIENT_TESTS): test/unit/client_fixture.h
 $(B)/test/test_msngw: $(B)/msngw-emu
 
 unit-tests: $(UNIT_TESTS) $(B)/test/ka_idle $(B)/test/interop-mix $(B)/soak
