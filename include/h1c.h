@@ -331,7 +331,6 @@ struct h1c_body {
 	unsigned digits_;
 	unsigned lenient_;
 	size_t boundary_len_;
-	char boundary_[76]; /* "\r\n--" + boundary (at most 70) */
 	struct h1c_header *fields_;
 	size_t fields_cap_;
 	size_t max_fields_;
@@ -340,6 +339,8 @@ struct h1c_body {
 	uint64_t part_len_;
 	int part_sized_;
 	unsigned used_lenient_;
+	char boundary_[76]; /* "\r\n--" + boundary (at most 70); byteranges
+	                       only, last so that other bodies never touch it */
 	void *reserved_[4]; /* room for the private part to grow into */
 };
 
