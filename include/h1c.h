@@ -336,12 +336,15 @@ struct h1c_body {
 	size_t max_fields_;
 	size_t max_chunk_ext_;
 	size_t max_section_;
-	uint64_t part_len_;
 	int part_sized_;
+	uint64_t part_len_; /* after an int, so that where uint64_t is 8-aligned
+	                       in 32 bits the size stays what it was */
 	unsigned used_lenient_;
 	char boundary_[76]; /* "\r\n--" + boundary (at most 70); byteranges
-	                       only, last so that other bodies never touch it */
-	void *reserved_[4]; /* room for the private part to grow into */
+	                       only, last so that other bodies need not touch it */
+	void *reserved_[4]; /* room for the private part to grow into: a field
+	                       taken from here is set by h1c_body_init(), which
+	                       does not clear the struct */
 };
 
 /*

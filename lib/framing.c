@@ -482,8 +482,8 @@ int h1c_body_init(struct h1c_body *dec, const struct h1c_framing *f,
 		return H1C_EINVAL;
 	h1c__options(&o, opt);
 	/* Field by field, not a memset of the whole: a decoder is set up for
-	 * every response, and the byteranges boundary and the reserved room
-	 * are cache lines nothing else reads. */
+	 * every response, and only byteranges reads the boundary, nothing the
+	 * reserved room, so those bytes are left alone. */
 	dec->state_ = 0;
 	dec->remain_ = 0;
 	dec->scanned_ = 0;
