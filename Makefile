@@ -372,7 +372,7 @@ bench-nodelay: $(B)/h1c-get $(B)/origin
 # libevent adapter, libcurl multi, and a floor with no library (one send
 # and one recv per request on epoll: what the kernel charges for the same
 # traffic): CPU per request, requests/s, heap per idle connection,
-# allocations per request. About 7 minutes today.
+# allocations per request. About 5 minutes today.
 # SCALE_NS, SCALE_LOOPS, SCALE_CURL, SCALE_FLOOR, SCALE_WINDOW ...: see
 # bench/scale/run.sh.
 SCALE_CFLAGS = $(E2E_CFLAGS) -Iadapters

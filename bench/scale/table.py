@@ -204,7 +204,7 @@ for label, name in labels:
         if ratios and fb:
             r, n = max(ratios)
             fn = cpu("floor", sc, n)
-            if fn:
+            if fn and n != 16:
                 s += " (the floor's own at N = %s: %.2fx; h1c over it: %.2fx);" % (
                     f"{n:,}", fn / fb, r / (fn / fb))
         if missing:
