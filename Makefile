@@ -45,7 +45,7 @@ endif
 LIB_CFLAGS = $(H1C_CFLAGS) -fPIC -fvisibility=hidden
 
 B = build
-LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/reader.c lib/url.c \
+LIB_SRC = lib/error.c lib/headers.c lib/parse.c lib/framing.c lib/body.c lib/reader.c lib/url.c \
           lib/conn.c lib/transport.c lib/timer.c lib/request.c lib/pool.c lib/interest.c \
           lib/bufs.c lib/dial.c lib/cx.c lib/exchange.c lib/dispatch.c lib/loop.c lib/client.c \
           lib/fetch.c
@@ -70,7 +70,7 @@ HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 CLIENT_TESTS = $(B)/test/test_client $(B)/test/test_fetch $(B)/test/test_loop \
                $(B)/test/test_dispatch $(B)/test/test_exchange $(B)/test/test_cx \
                $(B)/test/test_dial
-UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_reader \
+UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_body $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(CLIENT_TESTS) \
              $(B)/test/test_sysfail $(B)/test/test_layouts

@@ -255,6 +255,10 @@ struct h1c__conn {
 	                                     response, the fields above always */
 };
 
+/* framing.c: an unsigned decimal view; returns 0 and stores it in *out,
+ * or -1 (empty, not a digit, past UINT64_MAX). */
+int h1c__parse_u64(const char *s, size_t n, uint64_t *out);
+
 /* reader.c: 1 when r is between responses, ready for the next head (not
  * after a last response, a switch of protocols or part of a head). */
 int h1c__reader_between(const struct h1c_reader *r);
