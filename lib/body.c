@@ -222,6 +222,182 @@ static H1C__INLINE size_t size_line(const char *buf, size_t i, size_t len, uint6
 	return j + 2;
 }
 
+/* One byte of a chunk extension (RFC 9112 section 7.1.1): name, "=",
+ * token or quoted value, ";" before the next. Returns 0 or an error. */
+static int chunk_ext_byte(struct h1c_body *d, unsigned char c)
+{
+	int v;
+
+	switch (d->state_) {
+	case S_EXT_NAME_START:
+		if (c == ' ' || c == '\t')
+			;
+		else if (h1c__tchar[c])
+			d->state_ = S_EXT_NAME;
+		else
+			return H1C_ECHUNKEXT;
+		break;
+	case S_EXT_NAME:
+	case S_EXT_NAME_WS:
+		if (h1c__tchar[c] && d->state_ == S_EXT_NAME)
+			;
+		else if (c == ' ' || c == '\t')
+			d->state_ = S_EXT_NAME_WS;
+		else if (c == '=')
+			d->state_ = S_EXT_VAL_START;
+		else if (c == ';')
+			d->state_ = S_EXT_NAME_START;
+		else if (c == '\r' || c == '\n') {
+			v = chunk_line_end(d, c);
+			if (v < 0)
+				return v;
+			d->state_ = v;
+		} else
+			return H1C_ECHUNKEXT;
+		break;
+	case S_EXT_VAL_START:
+		if (c == ' ' || c == '\t')
+			;
+		else if (c == '"')
+			d->state_ = S_EXT_QUOTED;
+		else if (h1c__tchar[c])
+			d->state_ = S_EXT_VAL_TOKEN;
+		else
+			return H1C_ECHUNKEXT;
+		break;
+	case S_EXT_VAL_TOKEN:
+	case S_EXT_AFTER_VAL:
+		if (h1c__tchar[c] && d->state_ == S_EXT_VAL_TOKEN)
+			;
+		else if (c == ' ' || c == '\t')
+			d->state_ = S_EXT_AFTER_VAL;
+		else if (c == ';')
+			d->state_ = S_EXT_NAME_START;
+		else if (c == '\r' || c == '\n') {
+			v = chunk_line_end(d, c);
+			if (v < 0)
+				return v;
+			d->state_ = v;
+		} else
+			return H1C_ECHUNKEXT;
+		break;
+	case S_EXT_QUOTED:
+		if (c == '"')
+			d->state_ = S_EXT_AFTER_VAL;
+		else if (c == '\\')
+			d->state_ = S_EXT_QUOTED_ESC;
+		else if (!qdtext(c))
+			return H1C_ECHUNKEXT;
+		break;
+	case S_EXT_QUOTED_ESC:
+		if (c != '\t' && (c < 0x20 || c == 0x7f))
+			return H1C_ECHUNKEXT;
+		d->state_ = S_EXT_QUOTED;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* One byte of a chunk's size line or of the CRLF after its data, in the
+ * states that take the input a byte at a time. Returns 0 or an error. */
+static int chunk_line_byte(struct h1c_body *d, unsigned char c)
+{
+	int v;
+
+	switch (d->state_) {
+	case S_SIZE:
+		v = hexval(c);
+		if (v >= 0) {
+			if (d->remain_ > (UINT64_MAX >> 4) || ++d->digits_ > 64)
+				return H1C_ECHUNKSIZE;
+			d->remain_ = (d->remain_ << 4) | (uint64_t)v;
+			return 0;
+		}
+		if (d->digits_ == 0)
+			return H1C_ECHUNKSIZE;
+		if (c == ';') {
+			d->state_ = S_EXT_NAME_START;
+		} else if (c == ' ' || c == '\t') {
+			d->state_ = S_SIZE_WS;
+		} else if (c == '\r' || c == '\n') {
+			v = chunk_line_end(d, c);
+			if (v < 0)
+				return v;
+			d->state_ = v;
+		} else {
+			return H1C_ECHUNKSIZE;
+		}
+		break;
+	case S_SIZE_WS:
+		/* BWS is allowed only before ";" (RFC 9112 section 7.1.1). */
+		if (c == ' ' || c == '\t') {
+			break;
+		} else if (c == ';') {
+			d->state_ = S_EXT_NAME_START;
+		} else if (c == '\r' || c == '\n') {
+			if (!(d->lenient_ & H1C_LENIENT_CHUNK_WS))
+				return H1C_ECHUNKSIZE;
+			d->used_lenient_ |= H1C_LENIENT_CHUNK_WS;
+			v = chunk_line_end(d, c);
+			if (v < 0)
+				return v;
+			d->state_ = v;
+		} else {
+			return H1C_ECHUNKSIZE;
+		}
+		break;
+	case S_SIZE_LF:
+		if (c != '\n')
+			return H1C_ELINEEND;
+		d->state_ = d->remain_ ? S_DATA : S_TRAILERS;
+		break;
+	case S_DATA_CR:
+		if (c == '\n' && (d->lenient_ & H1C_LENIENT_BARE_LF)) {
+			d->used_lenient_ |= H1C_LENIENT_BARE_LF;
+			chunk_start(d);
+			break;
+		}
+		if (c != '\r')
+			return H1C_ECHUNKDATA;
+		d->state_ = S_DATA_LF;
+		break;
+	case S_DATA_LF:
+		if (c != '\n')
+			return H1C_ECHUNKDATA;
+		chunk_start(d);
+		break;
+	default:
+		return chunk_ext_byte(d, c);
+	}
+	return 0;
+}
+
+/* The trailer section after the last chunk, from buf[i]. */
+static int chunk_trailers(struct h1c_body *d, char *buf, size_t len, size_t i,
+                          struct h1c_event *ev)
+{
+	size_t nf = 0;
+	int r = take_section(d, buf + i, len - i, &nf, H1C_ETRAILERSIZE);
+
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		h1c__ev_set(ev, H1C_EV_NEED_MORE);
+		return (int)i;
+	}
+	d->state_ = S_DONE;
+	if (nf == 0) {
+		h1c__ev_set(ev, H1C_EV_DONE);
+	} else {
+		h1c__ev_set(ev, H1C_EV_TRAILERS);
+		ev->fields = d->fields_;
+		ev->num_fields = d->fields_ ? nf : 0;
+	}
+	return (int)(i + (size_t)r);
+}
+
 /* Decodes the chunked framing (RFC 9112 section 7.1). */
 static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
                                       struct h1c_event *ev)
@@ -240,7 +416,6 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 		return chunk_data(d, buf, len, j, ev);
 	}
 	while (i < len) {
-		unsigned char c;
 		int v;
 
 		/* Fast path for the common shape "CRLF HEX CRLF data" between two
@@ -264,159 +439,13 @@ static H1C__INLINE int decode_chunked(struct h1c_body *d, char *buf, size_t len,
 		}
 		if (i == len)
 			break;
-		c = (unsigned char)buf[i];
-		switch (d->state_) {
-		case S_SIZE:
-			v = hexval(c);
-			if (v >= 0) {
-				if (d->remain_ > (UINT64_MAX >> 4) || ++d->digits_ > 64)
-					return H1C_ECHUNKSIZE;
-				d->remain_ = (d->remain_ << 4) | (uint64_t)v;
-				i++;
-				continue;
-			}
-			if (d->digits_ == 0)
-				return H1C_ECHUNKSIZE;
-			if (c == ';') {
-				d->state_ = S_EXT_NAME_START;
-			} else if (c == ' ' || c == '\t') {
-				d->state_ = S_SIZE_WS;
-			} else if (c == '\r' || c == '\n') {
-				v = chunk_line_end(d, c);
-				if (v < 0)
-					return v;
-				d->state_ = v;
-			} else {
-				return H1C_ECHUNKSIZE;
-			}
-			break;
-		case S_SIZE_WS:
-			/* BWS is allowed only before ";" (RFC 9112 section 7.1.1). */
-			if (c == ' ' || c == '\t') {
-				break;
-			} else if (c == ';') {
-				d->state_ = S_EXT_NAME_START;
-			} else if (c == '\r' || c == '\n') {
-				if (!(d->lenient_ & H1C_LENIENT_CHUNK_WS))
-					return H1C_ECHUNKSIZE;
-				d->used_lenient_ |= H1C_LENIENT_CHUNK_WS;
-				v = chunk_line_end(d, c);
-				if (v < 0)
-					return v;
-				d->state_ = v;
-			} else {
-				return H1C_ECHUNKSIZE;
-			}
-			break;
-		case S_EXT_NAME_START:
-			if (c == ' ' || c == '\t')
-				;
-			else if (h1c__tchar[c])
-				d->state_ = S_EXT_NAME;
-			else
-				return H1C_ECHUNKEXT;
-			break;
-		case S_EXT_NAME:
-		case S_EXT_NAME_WS:
-			if (h1c__tchar[c] && d->state_ == S_EXT_NAME)
-				;
-			else if (c == ' ' || c == '\t')
-				d->state_ = S_EXT_NAME_WS;
-			else if (c == '=')
-				d->state_ = S_EXT_VAL_START;
-			else if (c == ';')
-				d->state_ = S_EXT_NAME_START;
-			else if (c == '\r' || c == '\n') {
-				v = chunk_line_end(d, c);
-				if (v < 0)
-					return v;
-				d->state_ = v;
-			} else
-				return H1C_ECHUNKEXT;
-			break;
-		case S_EXT_VAL_START:
-			if (c == ' ' || c == '\t')
-				;
-			else if (c == '"')
-				d->state_ = S_EXT_QUOTED;
-			else if (h1c__tchar[c])
-				d->state_ = S_EXT_VAL_TOKEN;
-			else
-				return H1C_ECHUNKEXT;
-			break;
-		case S_EXT_VAL_TOKEN:
-		case S_EXT_AFTER_VAL:
-			if (h1c__tchar[c] && d->state_ == S_EXT_VAL_TOKEN)
-				;
-			else if (c == ' ' || c == '\t')
-				d->state_ = S_EXT_AFTER_VAL;
-			else if (c == ';')
-				d->state_ = S_EXT_NAME_START;
-			else if (c == '\r' || c == '\n') {
-				v = chunk_line_end(d, c);
-				if (v < 0)
-					return v;
-				d->state_ = v;
-			} else
-				return H1C_ECHUNKEXT;
-			break;
-		case S_EXT_QUOTED:
-			if (c == '"')
-				d->state_ = S_EXT_AFTER_VAL;
-			else if (c == '\\')
-				d->state_ = S_EXT_QUOTED_ESC;
-			else if (!qdtext(c))
-				return H1C_ECHUNKEXT;
-			break;
-		case S_EXT_QUOTED_ESC:
-			if (c != '\t' && (c < 0x20 || c == 0x7f))
-				return H1C_ECHUNKEXT;
-			d->state_ = S_EXT_QUOTED;
-			break;
-		case S_SIZE_LF:
-			if (c != '\n')
-				return H1C_ELINEEND;
-			d->state_ = d->remain_ ? S_DATA : S_TRAILERS;
-			break;
-		case S_DATA:
+		if (d->state_ == S_DATA)
 			return chunk_data(d, buf, len, i, ev);
-		case S_DATA_CR:
-			if (c == '\n' && (d->lenient_ & H1C_LENIENT_BARE_LF)) {
-				d->used_lenient_ |= H1C_LENIENT_BARE_LF;
-				chunk_start(d);
-				break;
-			}
-			if (c != '\r')
-				return H1C_ECHUNKDATA;
-			d->state_ = S_DATA_LF;
-			break;
-		case S_DATA_LF:
-			if (c != '\n')
-				return H1C_ECHUNKDATA;
-			chunk_start(d);
-			break;
-		default: {
-			/* S_TRAILERS: h1c_body_decode() sends only S_SIZE ..
-			 * S_TRAILERS here, and the others have their cases. */
-			size_t nf = 0;
-			int r = take_section(d, buf + i, len - i, &nf, H1C_ETRAILERSIZE);
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				h1c__ev_set(ev, H1C_EV_NEED_MORE);
-				return (int)i;
-			}
-			d->state_ = S_DONE;
-			if (nf == 0) {
-				h1c__ev_set(ev, H1C_EV_DONE);
-			} else {
-				h1c__ev_set(ev, H1C_EV_TRAILERS);
-				ev->fields = d->fields_;
-				ev->num_fields = d->fields_ ? nf : 0;
-			}
-			return (int)(i + (size_t)r);
-		}
-		}
+		if (d->state_ == S_TRAILERS)
+			return chunk_trailers(d, buf, len, i, ev);
+		v = chunk_line_byte(d, (unsigned char)buf[i]);
+		if (v < 0)
+			return v;
 		/* Bytes of a chunk line after the size count toward the bound. */
 		if (d->state_ >= S_SIZE_WS && d->state_ <= S_EXT_AFTER_VAL &&
 		    ++d->ext_len_ > d->max_chunk_ext_)
@@ -471,6 +500,107 @@ static int delim_prefix(const struct h1c_body *d, const char *buf, size_t n)
 	return memcmp(buf, d->boundary_, n) == 0;
 }
 
+/* Where the data of a part without Content-Range ends in p..end: at the
+ * first CRLF "--boundary", or at a CR that may begin one when more comes;
+ * end when neither is there. */
+static const char *unsized_end(const struct h1c_body *d, const char *p, const char *end)
+{
+	const size_t dl = d->boundary_len_;
+
+	while (p < end) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		size_t have;
+		if (!cr)
+			return end;
+		have = (size_t)(end - cr);
+		if (have >= dl ? memcmp(cr, d->boundary_, dl) == 0 : delim_prefix(d, cr, have))
+			return cr;
+		p = cr + 1;
+	}
+	return end;
+}
+
+/* One byte of the line after a delimiter: "--" closing the body, or
+ * padding up to its CRLF. Returns 0, or -1 when it does not belong there. */
+static int delim_line_byte(struct h1c_body *d, unsigned char c)
+{
+	switch (d->state_) {
+	case S_AFTER_DELIM:
+		if (c == '-')
+			d->state_ = S_AFTER_DASH;
+		else if (c == ' ' || c == '\t')
+			d->state_ = S_PADDING;
+		else if (c == '\r')
+			d->state_ = S_PADDING_LF;
+		else
+			return -1;
+		break;
+	case S_AFTER_DASH:
+		if (c != '-')
+			return -1;
+		d->state_ = S_CLOSE_PAD;
+		break;
+	case S_PADDING:
+		if (c == '\r')
+			d->state_ = S_PADDING_LF;
+		else if (c != ' ' && c != '\t')
+			return -1;
+		break;
+	case S_PADDING_LF:
+		if (c != '\n')
+			return -1;
+		d->state_ = S_PART_HEAD;
+		d->scanned_ = 0;
+		break;
+	case S_CLOSE_PAD:
+		if (c == '\r')
+			d->state_ = S_CLOSE_LF;
+		else if (c != ' ' && c != '\t')
+			return -1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* A part's header section, from buf[i]: its Content-Range, when it has
+ * one, sizes its data. */
+static int part_head(struct h1c_body *d, char *buf, size_t len, size_t i, struct h1c_event *ev)
+{
+	size_t nf = 0;
+	const struct h1c_header *cr = NULL;
+	int r = take_section(d, buf + i, len - i, &nf, H1C_EBYTERANGES);
+
+	if (r == H1C_ETRAILER || r == H1C_EHEADERCOUNT || r == H1C_ELINEEND ||
+	    r == H1C_EOBSFOLD)
+		r = H1C_EBYTERANGES;
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		h1c__ev_set(ev, H1C_EV_NEED_MORE);
+		return (int)i;
+	}
+	h1c__ev_set(ev, H1C_EV_PART);
+	d->part_++;
+	ev->part = d->part_;
+	if (d->fields_) {
+		ev->fields = d->fields_;
+		ev->num_fields = nf;
+		cr = h1c_header_find(d->fields_, nf, "content-range");
+	}
+	d->part_sized_ = 0;
+	if (cr) {
+		if (parse_content_range(cr, &ev->range_first, &ev->range_last,
+		                        &ev->range_complete))
+			return H1C_EBYTERANGES;
+		d->part_sized_ = 1;
+		d->remain_ = (uint64_t)(ev->range_last - ev->range_first) + 1;
+	}
+	d->state_ = S_PART_DATA;
+	return (int)(i + (size_t)r);
+}
+
 /* Decodes a multipart/byteranges body (RFC 2616 sections 4.4 and 19.2,
  * RFC 2046 section 5.1.1). */
 static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h1c_event *ev)
@@ -511,77 +641,14 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			i = (size_t)(lf + 1 - buf);
 			continue;
 		}
-		case S_AFTER_DELIM:
-			if (c == '-')
-				d->state_ = S_AFTER_DASH;
-			else if (c == ' ' || c == '\t')
-				d->state_ = S_PADDING;
-			else if (c == '\r')
-				d->state_ = S_PADDING_LF;
-			else
-				return H1C_EBYTERANGES;
-			break;
-		case S_AFTER_DASH:
-			if (c != '-')
-				return H1C_EBYTERANGES;
-			d->state_ = S_CLOSE_PAD;
-			break;
-		case S_PADDING:
-			if (c == '\r')
-				d->state_ = S_PADDING_LF;
-			else if (c != ' ' && c != '\t')
-				return H1C_EBYTERANGES;
-			break;
-		case S_PADDING_LF:
-			if (c != '\n')
-				return H1C_EBYTERANGES;
-			d->state_ = S_PART_HEAD;
-			d->scanned_ = 0;
-			break;
-		case S_CLOSE_PAD:
-			if (c == '\r')
-				d->state_ = S_CLOSE_LF;
-			else if (c != ' ' && c != '\t')
-				return H1C_EBYTERANGES;
-			break;
 		case S_CLOSE_LF:
 			if (c != '\n')
 				return H1C_EBYTERANGES;
 			d->state_ = S_DONE;
 			h1c__ev_set(ev, H1C_EV_DONE);
 			return (int)(i + 1);
-		case S_PART_HEAD: {
-			size_t nf = 0;
-			const struct h1c_header *cr = NULL;
-			int r = take_section(d, buf + i, len - i, &nf, H1C_EBYTERANGES);
-			if (r == H1C_ETRAILER || r == H1C_EHEADERCOUNT || r == H1C_ELINEEND ||
-			    r == H1C_EOBSFOLD)
-				r = H1C_EBYTERANGES;
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				h1c__ev_set(ev, H1C_EV_NEED_MORE);
-				return (int)i;
-			}
-			h1c__ev_set(ev, H1C_EV_PART);
-			d->part_++;
-			ev->part = d->part_;
-			if (d->fields_) {
-				ev->fields = d->fields_;
-				ev->num_fields = nf;
-				cr = h1c_header_find(d->fields_, nf, "content-range");
-			}
-			d->part_sized_ = 0;
-			if (cr) {
-				if (parse_content_range(cr, &ev->range_first, &ev->range_last,
-				                        &ev->range_complete))
-					return H1C_EBYTERANGES;
-				d->part_sized_ = 1;
-				d->remain_ = (uint64_t)(ev->range_last - ev->range_first) + 1;
-			}
-			d->state_ = S_PART_DATA;
-			return (int)(i + (size_t)r);
-		}
+		case S_PART_HEAD:
+			return part_head(d, buf, len, i, ev);
 		case S_PART_DATA: {
 			size_t n = len - i, hold;
 			const char *p, *end = buf + len;
@@ -600,22 +667,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 				return (int)(i + n);
 			}
 			/* Unsized: the data ends at the first CRLF "--boundary". */
-			p = buf + i;
-			while (p < end) {
-				const char *cr = memchr(p, '\r', (size_t)(end - p));
-				size_t have;
-				if (!cr) {
-					p = end;
-					break;
-				}
-				have = (size_t)(end - cr);
-				if (have >= dl ? memcmp(cr, d->boundary_, dl) == 0
-				               : delim_prefix(d, cr, have)) {
-					p = cr;
-					break;
-				}
-				p = cr + 1;
-			}
+			p = unsized_end(d, buf + i, end);
 			hold = (size_t)(end - p);
 			n = (size_t)(p - (buf + i));
 			if (n == 0) {
@@ -632,9 +684,7 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			ev->len = n;
 			return (int)(i + n);
 		}
-		default: {
-			/* S_DELIM: the byteranges states left (h1c_body_init()
-			 * sets no other for this framing). */
+		case S_DELIM: {
 			size_t avail = len - i;
 			if (avail < dl) {
 				if (!delim_prefix(d, buf + i, avail))
@@ -648,6 +698,12 @@ static int decode_byteranges(struct h1c_body *d, char *buf, size_t len, struct h
 			d->state_ = S_AFTER_DELIM;
 			continue;
 		}
+		default:
+			/* The states of the line after a delimiter (h1c_body_init()
+			 * sets no other for this framing). */
+			if (delim_line_byte(d, c) != 0)
+				return H1C_EBYTERANGES;
+			break;
 		}
 		i++;
 	}
