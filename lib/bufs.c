@@ -1,17 +1,19 @@
 /*
  * bufs.c - the client's spare buffer sets (input, output, header views),
- * a stack: a connection gives its set back when it goes idle in the pool
- * and takes the top one (the one given back last, still in the cache)
- * when it is given a request again, so that an idle connection keeps no
- * buffer and a steady stream of requests allocates none. Only whole sets
- * are kept, and only a few. Calls conn.c only.
+ * a stack: a connection gives its set back whenever it holds no byte in
+ * it (idle in the pool, or waiting for a response of which nothing has
+ * come) and takes the top one (the one given back last, still in the
+ * cache) when it reads or is given a request. So an idle connection keeps
+ * no buffer, nor does one waiting for its answer; with thousands busy,
+ * each event touches a few warm sets instead of its own cold one; and a
+ * steady stream of requests allocates none. Only whole sets are kept.
+ * Calls conn.c only.
  */
 #include "manager.h"
 
 /* Sets the stack may keep: a few for connections taken from idle, and one
- * for every connection that is not idle (one of those may go idle and
- * give its set back while another is taken again), so that an idle client
- * keeps SPARE_BUFS sets at most. */
+ * for every connection that is not idle (it may take one back when its
+ * response comes), so that an idle client keeps SPARE_BUFS sets at most. */
 static unsigned keep(const struct h1c_client *c)
 {
 	return SPARE_BUFS + (c->nconns - c->nidle);
@@ -24,19 +26,17 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 	h1c__free(c->al, b->hdr);
 }
 
-/* Gives x's buffers to the stack when x is idle (holding no byte in
- * them). Past what the stack keeps, sets are freed. */
+/* Gives x's buffers to the stack when x holds no byte in them: idle, or
+ * open and waiting for a response of which nothing has arrived (its
+ * reader between responses, nothing to write, no body to send, no read
+ * or write of the I/O layer waiting on the other). Past what the stack
+ * may keep, the set is freed. */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
 
-	/* Idle connections only. A connection waiting for its response
-	 * could give its set back too, and take the warmest one when the
-	 * response comes (fewer cache misses with thousands busy), but the
-	 * stack then holds a set per waiting connection in no fixed number:
-	 * a burst took sets the stack had freed, allocating in a steady
-	 * stream, and what an idle client keeps varied by a set or two. */
-	if (!x->idle)
+	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
+	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn)))
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
@@ -49,14 +49,24 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 		}
 	}
 	/* Only whole sets: one missing its input or output buffer (a new
-	 * connection's, never used) would allocate it in the middle of some
-	 * later connection's steady stream of requests. */
+	 * connection's, before its first read) would allocate it in the
+	 * middle of some later connection's steady stream of requests. */
 	if (b.in && b.out && c->nbufs < c->bufs_cap && c->nbufs < keep(c))
 		c->bufs[c->nbufs++] = b;
 	else
 		bufs_free(c, &b);
-	/* Connections gone or idle since the stack last grew leave it longer
-	 * than it need be. */
+}
+
+/* Frees the sets past what the stack may keep, once every touched
+ * connection is settled: connections closed or gone idle since it grew.
+ * Trimmed then, and not as each one parks, the stack keeps what the
+ * connections given requests by the same call took and gave back, so that
+ * a burst of responses that leaves many idle for a moment (their next
+ * requests come from their on_done) frees nothing that the next requests
+ * would allocate again; and trimmed on every settle, an idle client keeps
+ * SPARE_BUFS sets, never one more or less. */
+void h1c__bufs_trim(struct h1c_client *c)
+{
 	while (c->nbufs > keep(c))
 		bufs_free(c, &c->bufs[--c->nbufs]);
 }

@@ -374,6 +374,11 @@ void h1c__cx_read(struct h1c_client *c, struct cx *x)
 	if (x->state != CX_OPEN)
 		return;
 	h1c__cx_touch(c, x);
+	/* The buffers it gave back while it waited (bufs.c). */
+	if (h1c__bufs_take(c, x)) {
+		h1c__cx_fail(c, x, H1C_ENOMEM, NULL);
+		return;
+	}
 	for (rounds = 0; rounds < 4; rounds++) {
 		char *space;
 		size_t room;

@@ -121,6 +121,7 @@ static void settle(struct h1c_client *c)
 			h1c__watch(c, x->fd, h1c__cx_wants(x));
 		}
 	}
+	h1c__bufs_trim(c);
 }
 
 /* Brings the deadlines and the outside loop up to date. */

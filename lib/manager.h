@@ -327,6 +327,7 @@ void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
 
 /* bufs.c: the spare buffer sets, a stack (the warmest on top). */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x);
+void h1c__bufs_trim(struct h1c_client *c);
 int h1c__bufs_take(struct h1c_client *c, struct cx *x);
 void h1c__bufs_free_all(struct h1c_client *c);
 
