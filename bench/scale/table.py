@@ -155,6 +155,54 @@ if any(k[0] == "floor" for k in cells):
             if any(out):
                 print(f"| {name} / floor | {scname} | " + " | ".join(out) + " | | |")
 
+
+
+def round_cpu(label, sc, n):
+    """CPU per request by round: {round: value}."""
+    return {r.get("round", 1): r["cpu_us_per_req"] for r in runs.get((label, sc, n), [])
+            if "cpu_us_per_req" in r}
+
+
+def spread(vals):
+    return "%.2f-%.2fx" % (min(vals), max(vals)) if vals else ""
+
+
+# Several rounds: ratios paired within each round (cells measured minutes
+# apart vary by 20 to 40% here), as the range over the rounds, then what
+# is left of each h1c row's ratio once the floor's of the same round is
+# divided out (its own growth, the part a client can change).
+if rounds > 1 and any(k[0] == "floor" for k in cells):
+    print("\nRatio over N = 16 within each round, the range over %d rounds; then h1c's own "
+          "growth: its ratio over the floor's ratio of the same round, the median:\n" % rounds)
+    print(head + " |")
+    print(sep)
+    for label, name in labels:
+        if label not in H1C and label != "floor":
+            continue
+        for sc, scname in SCEN:
+            base = round_cpu(label, sc, 16)
+            if not base:
+                continue
+            out = []
+            for n in ns:
+                cur = round_cpu(label, sc, n)
+                out.append(spread([cur[r] / base[r] for r in cur if r in base]) if n != 16 else "")
+            print(f"| {name} | {scname} | " + " | ".join(out) + " |")
+    for label, name in labels:
+        if label not in H1C:
+            continue
+        for sc, scname in SCEN:
+            base, fbase = round_cpu(label, sc, 16), round_cpu("floor", sc, 16)
+            if not base or not fbase:
+                continue
+            out = []
+            for n in ns:
+                cur, fcur = round_cpu(label, sc, n), round_cpu("floor", sc, n)
+                own = [(cur[r] / base[r]) / (fcur[r] / fbase[r]) for r in cur
+                       if r in base and r in fcur and r in fbase]
+                out.append("%.2fx" % statistics.median(own) if own and n != 16 else "")
+            print(f"| {name}: own growth | {scname} | " + " | ".join(out) + " |")
+
 print("\nRequests/s:\n")
 print(head + " |")
 print(sep)
