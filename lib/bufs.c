@@ -6,17 +6,60 @@
  * cache) when it reads or is given a request. So an idle connection keeps
  * no buffer, nor does one waiting for its answer; with thousands busy,
  * each event touches a few warm sets instead of its own cold one; and a
- * steady stream of requests allocates none. Only whole sets are kept.
- * Calls conn.c only.
+ * steady stream of requests allocates none. Only whole sets are kept, as
+ * many as were held at once lately and a few more. Calls conn.c only.
  */
 #include "manager.h"
 
-/* Sets the stack may keep: a few for connections taken from idle, and one
- * for every connection that is not idle (it may take one back when its
- * response comes), so that an idle client keeps SPARE_BUFS sets at most. */
+/* Takes after which the peak of the sets held at once starts over (the
+ * peak of the period before is remembered too). */
+#define PEAK_PERIOD 1024
+
+/* Sets the stack may keep: a few for connections taken from idle, and as
+ * many as the connections held at once lately beyond those they hold now
+ * (what they may take again without allocating), and never fewer than
+ * one batch of the built-in loop reads at once; at most one for every
+ * connection that is not idle. So an idle client keeps SPARE_BUFS sets, a
+ * steady stream whose batches vary frees none its next batch takes, and
+ * 10,000 connections waiting for their answers, a few at a time of which
+ * are read, keep a few dozen sets between them, not 10,000. */
 static unsigned keep(const struct h1c_client *c)
 {
-	return SPARE_BUFS + (c->nconns - c->nidle);
+	unsigned busy = c->nconns - c->nidle;
+	unsigned peak = c->bufs_peak[0] > c->bufs_peak[1] ? c->bufs_peak[0] : c->bufs_peak[1];
+	unsigned more = peak > c->bufs_held ? peak - c->bufs_held : 0;
+
+	if (more < LOOP_BATCH)
+		more = LOOP_BATCH;
+	return SPARE_BUFS + (more < busy ? more : busy);
+}
+
+/* One more connection holds a set (a new connection's own header array, or
+ * a set taken): the peak of this period grows, and a period ends every
+ * PEAK_PERIOD takes, so that a burst long past no longer keeps its sets. */
+static void held_one(struct h1c_client *c)
+{
+	c->bufs_held++;
+	if (c->bufs_held > c->bufs_peak[0])
+		c->bufs_peak[0] = c->bufs_held;
+	if (++c->bufs_takes >= PEAK_PERIOD) {
+		c->bufs_takes = 0;
+		c->bufs_peak[1] = c->bufs_peak[0];
+		c->bufs_peak[0] = c->bufs_held;
+	}
+}
+
+/* (manager.h) */
+void h1c__bufs_opened(struct h1c_client *c)
+{
+	held_one(c);
+}
+
+/* (manager.h) */
+void h1c__bufs_closing(struct h1c_client *c, const struct cx *x)
+{
+	if (!h1c__conn_parked(&x->conn))
+		c->bufs_held--;
 }
 
 static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
@@ -40,6 +83,7 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
+	c->bufs_held--;
 	if (c->nbufs == c->bufs_cap && c->nbufs < keep(c)) {
 		unsigned cap = c->bufs_cap ? c->bufs_cap * 2 : SPARE_BUFS;
 		struct h1c__bufs *v = h1c__realloc(c->al, c->bufs, cap * sizeof(*v));
@@ -79,11 +123,16 @@ int h1c__bufs_take(struct h1c_client *c, struct cx *x)
 
 	if (!h1c__conn_parked(&x->conn))
 		return 0; /* it kept them */
-	if (!c->nbufs)
-		return h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
-	err = h1c__conn_unpark(&x->conn, &c->bufs[c->nbufs - 1]);
-	if (!err && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
-		c->nbufs--;
+	if (!c->nbufs) {
+		err = h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
+	} else {
+		err = h1c__conn_unpark(&x->conn, &c->bufs[c->nbufs - 1]);
+		if (!err && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
+			c->nbufs--;
+	}
+	/* Even failing, a new set may have left it a header array. */
+	if (!h1c__conn_parked(&x->conn))
+		held_one(c);
 	return err;
 }
 

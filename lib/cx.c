@@ -45,6 +45,7 @@ void h1c__cx_close(struct h1c_client *c, struct cx *x)
 	/* A dial lets go of what its stage holds; an open connection of its
 	 * layer and socket. */
 	h1c__dial_stop(c, x);
+	h1c__bufs_closing(c, x);
 	h1c__conn_free(&x->conn);
 	x->writing = NULL;
 	x->state = CX_DEAD;
@@ -89,6 +90,7 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 		h1c__pool_fail(c, p, err);
 		return err;
 	}
+	h1c__bufs_opened(c);
 	x->dl.kind = H1C__DL_CX;
 	H1C__LIST_FRONT(c->conns, x, next, prev);
 	H1C__LIST_FRONT(p->conns, x, pnext, pprev);

@@ -68,6 +68,7 @@
 #define BUF_OUT_FIRST 1024 /* a new buffer set's output, before it grows */
 #define READ_MAX 65536     /* the most one read asks for */
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
+#define LOOP_BATCH 16    /* ready descriptors the built-in loop takes per wait */
 #define SPARE_BUFS 8     /* buffer sets kept for connections taken from
                             idle, beyond one per busy connection; an
                             idle connection keeps none */
@@ -238,6 +239,11 @@ struct h1c_client {
 	struct h1c__heap heap;    /* every deadline */
 	struct h1c__bufs *bufs;   /* the spare buffer sets, a stack (bufs.c) */
 	unsigned nbufs, bufs_cap;
+	unsigned bufs_held;       /* connections holding a set (or their own
+	                             header array) */
+	unsigned bufs_peak[2];    /* the most held at once in this period of
+	                             takes, and in the one before */
+	unsigned bufs_takes;      /* takes in this period */
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;
@@ -328,6 +334,10 @@ void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
 /* bufs.c: the spare buffer sets, a stack (the warmest on top). */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x);
 void h1c__bufs_trim(struct h1c_client *c);
+/* A new connection made its own header array; a connection closes (what it
+ * holds is freed with it). */
+void h1c__bufs_opened(struct h1c_client *c);
+void h1c__bufs_closing(struct h1c_client *c, const struct cx *x);
 int h1c__bufs_take(struct h1c_client *c, struct cx *x);
 void h1c__bufs_free_all(struct h1c_client *c);
 
