@@ -83,10 +83,17 @@ def worst(label, sc, key):
     return max(vals) if vals else None
 
 
-def heap_text(label):
+def heap_text(label, sc="idle"):
     """Heap per idle connection at the largest N measured: through h1c's
     allocator hooks, and the whole process's (the loop's and adapter's
-    records per descriptor included) at the end of the idle window."""
+    records per descriptor included) at the end of the idle window. For a
+    busy row, h1c's heap per connection with all N busy (hooks)."""
+    if sc == "busy":
+        for n in reversed(ns):
+            d = cells.get((label, "busy", n))
+            if d and d.get("heap_per_busy_conn"):
+                return "busy: %.1f KiB (N = %s)" % (d["heap_per_busy_conn"] / 1024, f"{n:,}")
+        return ""
     for n in reversed(ns):
         d = cells.get((label, "idle", n))
         if not d:
@@ -111,14 +118,14 @@ head = "| client | scenario | " + " | ".join(f"N = {n:,}" for n in ns)
 sep = "|---|---|" + "---|" * len(ns)
 print("\nCPU µs per request (user + system of the client process), in parentheses "
       "over the same row at N = 16%s:\n" % (", median of %d rounds" % rounds if rounds > 1 else ""))
-print(head + " | heap per idle conn: hooks, process | allocs/req: hooks, process |")
+print(head + " | heap per conn, idle (busy rows: all busy): hooks, process | allocs/req: hooks, process |")
 print(sep + "---|---|")
 for label, name in labels:
     for sc, scname in SCEN:
         if not any((label, sc, n) in cells for n in ns):
             continue
         line = f"| {name} | {scname} | " + " | ".join(cell_text(label, sc, n) for n in ns)
-        heap = heap_text(label) if sc == "idle" else ""
+        heap = heap_text(label, sc)
         a, p = worst(label, sc, "allocs_per_req"), worst(label, sc, "proc_allocs_per_req")
         allocs = ("%.3g" % a if a is not None else "-") + ", " + ("%.3g" % p if p is not None else "-")
         print(line + f" | {heap} | {allocs} |")
