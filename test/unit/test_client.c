@@ -469,6 +469,42 @@ static void *sz_realloc(void *u, void *q, size_t n)
 	return (char *)p + 16;
 }
 
+/* A client whose allocations go through the size-counting hooks, with
+ * room for conns connections. */
+static struct h1c_client *sized_client(unsigned conns)
+{
+	static const struct h1c_allocator al = {
+		.size = sizeof(al),
+		.malloc = sz_malloc,
+		.realloc = sz_realloc,
+		.free = sz_free,
+	};
+	struct h1c_client_options co;
+	struct h1c_client *c;
+
+	memset(&co, 0, sizeof(co));
+	co.alloc = &al;
+	co.max_per_origin = conns;
+	co.max_connections = conns;
+	c = h1c_client_new(&co);
+	assert_non_null(c);
+	return c;
+}
+
+/* n GETs of path at once, each checked (j[0..n) are reset first). */
+static void gets_at_once(struct h1c_client *c, const struct origin *o, const char *path,
+                         struct job *j, int n)
+{
+	int i;
+
+	memset(j, 0, (size_t)n * sizeof(*j));
+	for (i = 0; i < n; i++)
+		submit(c, o, "GET", path, &j[i], NULL);
+	run_all(c);
+	for (i = 0; i < n; i++)
+		assert_int_equal(j[i].err, 0);
+}
+
 static struct h1c_client *chain_client;
 static const struct origin *chain_origin;
 static int chain_left, chain_errors;
@@ -509,13 +545,6 @@ static void chain_next(void)
 static void test_idle_memory(void **state)
 {
 	static struct job j[64];
-	struct h1c_allocator al = {
-		.size = sizeof(al),
-		.malloc = sz_malloc,
-		.realloc = sz_realloc,
-		.free = sz_free,
-	};
-	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_stats st;
 	struct origin o;
@@ -524,34 +553,17 @@ static void test_idle_memory(void **state)
 
 	(void)state;
 	origin_start(&o, NULL);
-	memset(&co, 0, sizeof(co));
-	co.alloc = &al;
-	co.max_per_origin = 64;
-	co.max_connections = 64;
-	c = h1c_client_new(&co);
-	/* (The busy rounds below use 16 of the 64.) */
-	assert_non_null(c);
+	c = sized_client(64); /* (the busy rounds below use 16 of the 64) */
 	/* 32 at once, each held back: 32 connections, then all idle; then
 	 * 64. The difference is what 32 more idle connections keep (the
 	 * few spare buffer sets the client holds are there in both). */
 	for (round = 0; round < 2; round++) {
-		int n = round ? 64 : 32;
-		memset(j, 0, sizeof(j));
-		for (i = 0; i < n; i++)
-			submit(c, &o, "GET", "/delay?ms=200", &j[i], NULL);
-		run_all(c);
-		for (i = 0; i < n; i++)
-			assert_int_equal(j[i].err, 0);
+		gets_at_once(c, &o, "/delay?ms=200", j, round ? 64 : 32);
 		/* 16 more at once on as many of them: 16 sets taken together,
 		 * so that the client keeps its few spare sets in both rounds
 		 * (32 new connections read their responses as they come, a few
 		 * sets serving them all). */
-		memset(j, 0, sizeof(j));
-		for (i = 0; i < 16; i++)
-			submit(c, &o, "GET", "/bytes/100", &j[i], NULL);
-		run_all(c);
-		for (i = 0; i < 16; i++)
-			assert_int_equal(j[i].err, 0);
+		gets_at_once(c, &o, "/bytes/100", j, 16);
 		if (round)
 			all_idle = sz_live_bytes;
 		else
@@ -615,13 +627,6 @@ static void test_idle_memory(void **state)
 static void test_waiting_memory(void **state)
 {
 	static struct job j[128];
-	struct h1c_allocator al = {
-		.size = sizeof(al),
-		.malloc = sz_malloc,
-		.realloc = sz_realloc,
-		.free = sz_free,
-	};
-	struct h1c_client_options co;
 	struct h1c_client *c;
 	struct h1c_stats st;
 	struct origin o;
@@ -630,20 +635,10 @@ static void test_waiting_memory(void **state)
 
 	(void)state;
 	origin_start(&o, NULL);
-	memset(&co, 0, sizeof(co));
-	co.alloc = &al;
-	co.max_per_origin = 129;
-	co.max_connections = 129;
-	c = h1c_client_new(&co);
-	assert_non_null(c);
+	c = sized_client(129);
 	/* 128 at once, each held back: 128 connections, each with a whole
 	 * set of buffers once read, then idle. */
-	memset(j, 0, sizeof(j));
-	for (i = 0; i < 128; i++)
-		submit(c, &o, "GET", "/delay?ms=200", &j[i], NULL);
-	run_all(c);
-	for (i = 0; i < 128; i++)
-		assert_int_equal(j[i].err, 0);
+	gets_at_once(c, &o, "/delay?ms=200", j, 128);
 	idle = sz_live_bytes;
 	memset(j, 0, sizeof(j));
 	for (i = 0; i < 128; i++)
