@@ -11,42 +11,51 @@
  */
 #include "manager.h"
 
-/* Takes after which the peak of the sets held at once starts over (the
- * peak of the period before is remembered too). */
+/* Settles (trims) after which the peaks start over; those of the period
+ * before are remembered too. */
 #define PEAK_PERIOD 1024
 
-/* Sets the stack may keep: a few for connections taken from idle, and as
- * many as the connections held at once lately beyond those they hold now
- * (what they may take again without allocating), and never fewer than
- * one batch of the built-in loop reads at once; at most one for every
- * connection that is not idle. So an idle client keeps SPARE_BUFS sets, a
- * steady stream whose batches vary frees none its next batch takes, and
- * 10,000 connections waiting for their answers, a few at a time of which
- * are read, keep a few dozen sets between them, not 10,000. */
+static unsigned max2(const unsigned v[2])
+{
+	return v[0] > v[1] ? v[0] : v[1];
+}
+
+/* Sets the stack may keep: a few for connections taken from idle, and,
+ * at most one for every connection that is not idle, the most of:
+ * - one batch of the built-in loop's reads;
+ * - the sets taken between two settles lately, and since the last (sets
+ *   come back only as the call settles, so that is what one call needs
+ *   on the stack: the poll(2) loop reads every ready socket at once);
+ * - the sets held at once lately beyond those held now (many responses
+ *   that end together, whose connections take sets again).
+ * So an idle client keeps SPARE_BUFS sets, a steady stream whose batches
+ * vary frees none its next batch takes, and 10,000 connections waiting for
+ * their answers, a few at a time of which are read, keep a few dozen sets
+ * between them, not 10,000 (once the burst that sent them is a period or
+ * two past). */
 static unsigned keep(const struct h1c_client *c)
 {
 	unsigned busy = c->nconns - c->nidle;
-	unsigned peak = c->bufs_peak[0] > c->bufs_peak[1] ? c->bufs_peak[0] : c->bufs_peak[1];
+	unsigned peak = max2(c->bufs_peak), burst = max2(c->bufs_burst);
 	unsigned more = peak > c->bufs_held ? peak - c->bufs_held : 0;
 
 	if (more < LOOP_BATCH)
 		more = LOOP_BATCH;
+	if (more < burst)
+		more = burst;
+	if (more < c->bufs_taken)
+		more = c->bufs_taken;
 	return SPARE_BUFS + (more < busy ? more : busy);
 }
 
 /* One more connection holds a set (a new connection's own header array, or
- * a set taken): the peak of this period grows, and a period ends every
- * PEAK_PERIOD takes, so that a burst long past no longer keeps its sets. */
+ * a set taken). */
 static void held_one(struct h1c_client *c)
 {
 	c->bufs_held++;
+	c->bufs_taken++;
 	if (c->bufs_held > c->bufs_peak[0])
 		c->bufs_peak[0] = c->bufs_held;
-	if (++c->bufs_takes >= PEAK_PERIOD) {
-		c->bufs_takes = 0;
-		c->bufs_peak[1] = c->bufs_peak[0];
-		c->bufs_peak[0] = c->bufs_held;
-	}
 }
 
 /* (manager.h) */
@@ -72,14 +81,18 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 /* Gives x's buffers to the stack when x holds no byte in them: idle, or
  * open and waiting for a response of which nothing has arrived (its
  * reader between responses, nothing to write, no body to send, no read
- * or write of the I/O layer waiting on the other). Past what the stack
+ * or write of the I/O layer waiting on the other, its set whole). Past what the stack
  * may keep, the set is freed. */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
 
+	/* A busy connection keeps a set it has not made whole yet (a new
+	 * one's, before its first read): freed here, the read would allocate
+	 * a whole one at once. */
 	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
-	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn)))
+	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn) ||
+	                 !h1c__conn_whole(&x->conn)))
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
@@ -113,6 +126,17 @@ void h1c__bufs_trim(struct h1c_client *c)
 {
 	while (c->nbufs > keep(c))
 		bufs_free(c, &c->bufs[--c->nbufs]);
+	if (c->bufs_taken > c->bufs_burst[0])
+		c->bufs_burst[0] = c->bufs_taken;
+	c->bufs_taken = 0;
+	/* A period ends: a burst long past no longer keeps its sets. */
+	if (++c->bufs_settles >= PEAK_PERIOD) {
+		c->bufs_settles = 0;
+		c->bufs_peak[1] = c->bufs_peak[0];
+		c->bufs_peak[0] = c->bufs_held;
+		c->bufs_burst[1] = c->bufs_burst[0];
+		c->bufs_burst[0] = 0;
+	}
 }
 
 /* Gives x buffers again when it gave them back: the set on top of the
@@ -127,7 +151,9 @@ int h1c__bufs_take(struct h1c_client *c, struct cx *x)
 		err = h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
 	} else {
 		err = h1c__conn_unpark(&x->conn, &c->bufs[c->nbufs - 1]);
-		if (!err && h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
+		/* Whether or not it failed after: the set is the connection's
+		 * once it holds its header array. */
+		if (h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
 			c->nbufs--;
 	}
 	/* Even failing, a new set may have left it a header array. */

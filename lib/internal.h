@@ -381,6 +381,12 @@ static inline int h1c__conn_parked(const struct h1c__conn *c)
 {
 	return c->hdr == NULL;
 }
+/* 1 when the connection holds a whole set: header views, input and
+ * output buffers. */
+static inline int h1c__conn_whole(const struct h1c__conn *c)
+{
+	return c->hdr && c->in && c->out;
+}
 /* 1 when the connection holds hdr as its header-view array (it took that
  * spare set of buffers). */
 static inline int h1c__conn_has_hdr(const struct h1c__conn *c, const struct h1c_header *hdr)

@@ -70,8 +70,8 @@
 #define BODY_CHUNK 65536 /* body bytes queued ahead of the socket */
 #define LOOP_BATCH 16    /* ready descriptors the built-in loop takes per wait */
 #define SPARE_BUFS 8     /* buffer sets kept for connections taken from
-                            idle, beyond one per busy connection; an
-                            idle connection keeps none */
+                            idle, beyond what busy ones took lately
+                            (bufs.c); an idle connection keeps none */
 
 /* Where a request is. */
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
@@ -241,9 +241,12 @@ struct h1c_client {
 	unsigned nbufs, bufs_cap;
 	unsigned bufs_held;       /* connections holding a set (or their own
 	                             header array) */
-	unsigned bufs_peak[2];    /* the most held at once in this period of
-	                             takes, and in the one before */
-	unsigned bufs_takes;      /* takes in this period */
+	unsigned bufs_taken;      /* sets taken since the last settle */
+	unsigned bufs_peak[2];    /* the most held at once, in this period of
+	                             settles and in the one before */
+	unsigned bufs_burst[2];   /* the most taken between two settles, in
+	                             this period and the one before */
+	unsigned bufs_settles;    /* settles in this period */
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;
