@@ -246,7 +246,8 @@ struct h1c_client {
 	                             settles and in the one before */
 	unsigned bufs_burst[2];   /* the most taken between two settles, in
 	                             this period and the one before */
-	unsigned bufs_settles;    /* settles in this period */
+	unsigned bufs_settles;    /* settles in this period ... */
+	unsigned bufs_period_takes; /* ... and takes */
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;
