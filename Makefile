@@ -69,7 +69,7 @@ HAVE_LIBUV = $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
 # face, then the rooms below it), sharing test/unit/client_fixture.h.
 CLIENT_TESTS = $(B)/test/test_client $(B)/test/test_fetch $(B)/test/test_loop \
                $(B)/test/test_dispatch $(B)/test/test_exchange $(B)/test/test_cx \
-               $(B)/test/test_dial
+               $(B)/test/test_dial $(B)/test/test_bufs
 UNIT_TESTS = $(B)/test/test_parse $(B)/test/test_framing $(B)/test/test_body $(B)/test/test_reader \
              $(B)/test/test_headers $(B)/test/test_conformance $(B)/test/test_conn \
              $(B)/test/test_url $(B)/test/test_transport $(CLIENT_TESTS) \

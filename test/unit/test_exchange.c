@@ -4,8 +4,8 @@
  * (on_data, on_interim, on_trailers), the response deadlines (a trickled
  * head, endless 1xx, a body or trailers below the minimum rate), a
  * close-delimited body with GETs pipelined behind it, an upload past the
- * socket buffers, body limits, a body callback that gives more than it
- * was asked for, and buffer sets moving between busy connections.
+ * socket buffers, body limits, and a body callback that gives more than
+ * it was asked for.
  */
 #define _GNU_SOURCE
 #include "client_fixture.h"
@@ -442,112 +442,6 @@ static void test_body_read_overrun(void **state)
 	origin_stop(&o);
 }
 
-/* ---- buffer sets moving between connections (lib/bufs.c) ---------------------- */
-
-/* What one response showed: which connection of the origin sent it and
- * its place there, read from the head's views in on_head. */
-struct seen {
-	struct job j;
-	long conn, nth;
-};
-
-static long field_num(const struct h1c_response *r, const char *name)
-{
-	const struct h1c_header *h = h1c_header_find(r->headers, r->num_headers, name);
-	char v[24];
-
-	if (!h || h->value_len == 0 || h->value_len >= sizeof(v))
-		return -1;
-	memcpy(v, h->value, h->value_len);
-	v[h->value_len] = '\0';
-	return strtol(v, NULL, 10);
-}
-
-static int seen_head(void *user, const struct h1c_response *r)
-{
-	struct seen *s = user;
-
-	s->conn = field_num(r, "X-Conn");
-	s->nth = field_num(r, "X-Conn-Req");
-	return j_head(&s->j, r);
-}
-
-static int seen_data(void *user, const char *p, size_t n)
-{
-	return j_data(&((struct seen *)user)->j, p, n);
-}
-
-static void seen_done(void *user, int err, unsigned flags)
-{
-	j_done(&((struct seen *)user)->j, err, flags);
-}
-
-/* A connection waiting for its response gives its buffers back, and the
- * one that reads next takes the set given back last: sets move from
- * connection to connection all the time. Heads and bodies trickled a byte
- * at a time (a connection holding part of a response keeps its set),
- * whole responses of many sizes and pipelined ones, on 16 connections at
- * once: every response is read whole and right, through its own views
- * (no two say the same connection and place), and nothing is lost. */
-static void test_sets_move(void **state)
-{
-	static const struct h1c_callbacks seen_cbs = {
-		.size = sizeof(seen_cbs),
-		.on_head = seen_head,
-		.on_data = seen_data,
-		.on_done = seen_done,
-	};
-	enum { N = 96 };
-	static struct seen s[N];
-	size_t want[N];
-	struct origin o;
-	struct h1c_stats st;
-	struct h1c_client *c = client(2, 16, 0);
-	int i, k;
-
-	(void)state;
-	memset(s, 0, sizeof(s));
-	origin_start(&o, NULL);
-	for (i = 0; i < N; i++) {
-		struct h1c_request rq;
-		char url[256];
-
-		if (i % 4 == 0) {
-			want[i] = 10 + (size_t)i;
-			snprintf(url, sizeof(url), "%s/trickle?ms=1&n=%zu", o.base, want[i]);
-		} else if (i % 4 == 1) {
-			want[i] = 40 + (size_t)i;
-			snprintf(url, sizeof(url), "%s/trickle?ms=1&n=%zu&from=body", o.base, want[i]);
-		} else {
-			want[i] = (size_t)(i * 37) % 4000 + 1;
-			snprintf(url, sizeof(url), "%s/bytes/%zu", o.base, want[i]);
-		}
-		memset(&rq, 0, sizeof(rq));
-		rq.url = url;
-		assert_true(h1c_client_request(c, &rq, &seen_cbs, &s[i]) > 0);
-	}
-	run_all(c);
-	for (i = 0; i < N; i++) {
-		size_t b;
-		assert_int_equal(s[i].j.ended, 1);
-		assert_int_equal(s[i].j.err, 0);
-		assert_int_equal(s[i].j.status, 200);
-		assert_int_equal(s[i].j.len, want[i]);
-		for (b = 0; b < want[i]; b++)
-			assert_int_equal(s[i].j.body[b],
-			                 i % 4 < 2 ? '0' + (int)(b % 10) : 'a' + (int)(b % 26));
-		assert_true(s[i].conn > 0);
-		assert_true(s[i].nth > 0);
-		for (k = 0; k < i; k++)
-			assert_false(s[k].conn == s[i].conn && s[k].nth == s[i].nth);
-	}
-	h1c_client_stats(c, &st, sizeof(st));
-	assert_true(st.connections_opened > 1 && st.connections_opened <= 16);
-	assert_int_equal(st.errors, 0);
-	h1c_client_free(c);
-	origin_stop(&o);
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,7 +453,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_big_upload, stop_all),
 		cmocka_unit_test_teardown(test_body_limit, stop_all),
 		cmocka_unit_test_teardown(test_body_read_overrun, stop_all),
-		cmocka_unit_test_teardown(test_sets_move, stop_all),
 	};
 
 	/* One test, or those matching a pattern: test_exchange 'test_body*'. */
