@@ -4,10 +4,11 @@
  * it (idle in the pool, or waiting for a response of which nothing has
  * come) and takes the top one (the one given back last, still in the
  * cache) when it reads or is given a request. So an idle connection keeps
- * no buffer, nor does one waiting for its answer; with thousands busy,
+ * no buffer, nor does one waiting for an answer (once it has read one);
+ * with thousands busy,
  * each event touches a few warm sets instead of its own cold one; and a
  * steady stream of requests allocates none. Only whole sets are kept, as
- * many as were held at once lately and a few more. Calls conn.c only.
+ * many as one call may take and a few more. Calls conn.c only.
  */
 #include "manager.h"
 
@@ -87,15 +88,19 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 /* Gives x's buffers to the stack when x holds no byte in them: idle, or
  * open and waiting for a response of which nothing has arrived (its
  * reader between responses, nothing to write, no body to send, no read
- * or write of the I/O layer waiting on the other, its set whole). Past what the stack
- * may keep, the set is freed. */
+ * or write of the I/O layer waiting on the other, its set whole). Past
+ * what the stack may keep, the set is freed. */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
 
 	/* A busy connection keeps a set it has not made whole yet (a new
-	 * one's, before its first read): freed here, the read would allocate
-	 * a whole one at once. */
+	 * one's, before its first read: its header views and output buffer,
+	 * as before the stack took busy connections' sets). Freed here, the
+	 * read would allocate a whole one at once (a server closing each
+	 * connection cost 7 allocations a request, not 5), or take one from
+	 * the stack that the poll(2) loop's next pass, reading every ready
+	 * socket, then lacks. */
 	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
 	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn) ||
 	                 !h1c__conn_whole(&x->conn)))

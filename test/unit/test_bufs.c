@@ -172,9 +172,8 @@ static void test_idle_memory(void **state)
 	}
 	/* Busy: 16 connections, each response's on_done queuing the next
 	 * request, as a loaded client does; then 128 (more than one batch of
-	 * the built-in loop's reads; the poll(2) loop reads them all at once),
-	 * over several periods of what the buffer stack remembers. A burst
-	 * takes connections from idle beyond the few spare buffer sets, once;
+	 * the built-in loop's reads; the poll(2) loop reads them all at once).
+	 * A burst takes connections from idle beyond the few spare buffer sets, once;
 	 * in between, the requests from 100 after the start (400 with 128) to
 	 * 50 before the end allocate nothing. */
 	for (round = 0; round < 3; round++) {
