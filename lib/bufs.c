@@ -31,7 +31,7 @@ static unsigned max2(const unsigned v[2])
  * - one batch of the built-in loop's reads;
  * - the sets taken between two settles lately, and since the last (sets
  *   come back only as the call settles, so that is what one call needs
- *   on the stack: the poll(2) loop reads every ready socket at once);
+ *   on the stack);
  * - the sets held at once lately beyond those held now (many responses
  *   that end together, whose connections take sets again).
  * So an idle client keeps SPARE_BUFS sets, a steady stream whose batches
@@ -45,6 +45,12 @@ static unsigned keep(const struct h1c_client *c)
 	unsigned peak = max2(c->bufs_peak), burst = max2(c->bufs_burst);
 	unsigned more = peak > c->bufs_held ? peak - c->bufs_held : 0;
 
+	/* The poll(2) loop reads every ready socket in one pass, so one call
+	 * may take a set for every busy connection, and the most ready in a
+	 * pass keeps growing long after a burst: what any busy connection may
+	 * take is kept, as before busy connections gave their sets back. */
+	if (c->bufs_every)
+		return SPARE_BUFS + busy;
 	if (more < LOOP_BATCH)
 		more = LOOP_BATCH;
 	if (more < burst)

@@ -191,6 +191,9 @@ static int wait_poll(struct h1c_client *c, int wait)
 	size_t n, i;
 	int rc;
 
+	/* This loop reads every ready socket in one pass: the buffer stack
+	 * keeps a set for every busy connection (bufs.c). */
+	c->bufs_every = 1;
 	/* The sockets, as an outside loop would get them, then as poll's. */
 	n = h1c_client_watches(c, c->wv, c->pfd_cap);
 	if (n > c->pfd_cap) {

@@ -248,6 +248,8 @@ struct h1c_client {
 	                             this period and the one before */
 	unsigned bufs_settles;    /* settles in this period ... */
 	unsigned bufs_period_takes; /* ... and takes */
+	int bufs_every;           /* the built-in poll(2) loop has run: a set
+	                             is kept for every busy connection */
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;

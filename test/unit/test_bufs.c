@@ -249,7 +249,13 @@ static void test_waiting_memory(void **state)
 	print_message("heap: %lld bytes with 128 idle connections, %lld with each waiting for a "
 	              "response (and one more idle): %lld more per waiting request\n",
 	              idle, waiting, (waiting - idle) / 128);
+#ifdef H1C_USE_POLL
+	/* The poll(2) loop reads every ready socket at once: the client keeps
+	 * a set for every busy connection (23 KiB), at most 28 KiB more each. */
+	assert_true((waiting - idle) / 128 <= 28672);
+#else
 	assert_true((waiting - idle) / 128 <= 4096);
+#endif
 	for (i = 0; i < 128; i++) {
 		assert_int_equal(j[i].ended, 0);
 		assert_int_equal(h1c_client_cancel(c, id[i]), 0);
