@@ -222,12 +222,34 @@ static H1C__INLINE size_t size_line(const char *buf, size_t i, size_t len, uint6
 	return j + 2;
 }
 
+/* A byte after or inside an extension's name or token value: more of the
+ * word (in_word), blanks (then ws_state), ";" before the next extension,
+ * or the end of the size line. Returns 0 or an error. */
+static int chunk_ext_word_byte(struct h1c_body *d, unsigned char c, int in_word, int ws_state)
+{
+	int v;
+
+	if (h1c__tchar[c] && in_word)
+		return 0;
+	if (c == ' ' || c == '\t') {
+		d->state_ = ws_state;
+	} else if (c == ';') {
+		d->state_ = S_EXT_NAME_START;
+	} else if (c == '\r' || c == '\n') {
+		v = chunk_line_end(d, c);
+		if (v < 0)
+			return v;
+		d->state_ = v;
+	} else {
+		return H1C_ECHUNKEXT;
+	}
+	return 0;
+}
+
 /* One byte of a chunk extension (RFC 9112 section 7.1.1): name, "=",
  * token or quoted value, ";" before the next. Returns 0 or an error. */
 static int chunk_ext_byte(struct h1c_body *d, unsigned char c)
 {
-	int v;
-
 	switch (d->state_) {
 	case S_EXT_NAME_START:
 		if (c == ' ' || c == '\t')
@@ -239,22 +261,11 @@ static int chunk_ext_byte(struct h1c_body *d, unsigned char c)
 		break;
 	case S_EXT_NAME:
 	case S_EXT_NAME_WS:
-		if (h1c__tchar[c] && d->state_ == S_EXT_NAME)
-			;
-		else if (c == ' ' || c == '\t')
-			d->state_ = S_EXT_NAME_WS;
-		else if (c == '=')
+		if (c == '=') {
 			d->state_ = S_EXT_VAL_START;
-		else if (c == ';')
-			d->state_ = S_EXT_NAME_START;
-		else if (c == '\r' || c == '\n') {
-			v = chunk_line_end(d, c);
-			if (v < 0)
-				return v;
-			d->state_ = v;
-		} else
-			return H1C_ECHUNKEXT;
-		break;
+			break;
+		}
+		return chunk_ext_word_byte(d, c, d->state_ == S_EXT_NAME, S_EXT_NAME_WS);
 	case S_EXT_VAL_START:
 		if (c == ' ' || c == '\t')
 			;
@@ -267,20 +278,7 @@ static int chunk_ext_byte(struct h1c_body *d, unsigned char c)
 		break;
 	case S_EXT_VAL_TOKEN:
 	case S_EXT_AFTER_VAL:
-		if (h1c__tchar[c] && d->state_ == S_EXT_VAL_TOKEN)
-			;
-		else if (c == ' ' || c == '\t')
-			d->state_ = S_EXT_AFTER_VAL;
-		else if (c == ';')
-			d->state_ = S_EXT_NAME_START;
-		else if (c == '\r' || c == '\n') {
-			v = chunk_line_end(d, c);
-			if (v < 0)
-				return v;
-			d->state_ = v;
-		} else
-			return H1C_ECHUNKEXT;
-		break;
+		return chunk_ext_word_byte(d, c, d->state_ == S_EXT_VAL_TOKEN, S_EXT_AFTER_VAL);
 	case S_EXT_QUOTED:
 		if (c == '"')
 			d->state_ = S_EXT_AFTER_VAL;
