@@ -5,9 +5,8 @@
  * come) and takes the top one (the one given back last, still in the
  * cache) when it reads or is given a request. So an idle connection keeps
  * no buffer, nor does one waiting for an answer (once it has read one);
- * with thousands busy,
- * each event touches a few warm sets instead of its own cold one; and a
- * steady stream of requests allocates none. Only whole sets are kept, as
+ * with thousands busy, each event touches a few warm sets instead of its
+ * own cold one; and a steady stream of requests allocates none. Only whole sets are kept, as
  * many as one call may take and a few more. Calls conn.c only.
  */
 #include "manager.h"
@@ -28,7 +27,9 @@ static unsigned max2(const unsigned v[2])
 
 /* Sets the stack may keep: a few for connections taken from idle, and,
  * at most one for every connection that is not idle, the most of:
- * - one batch of the built-in loop's reads;
+ * - one pass of the built-in loop's reads (16 ready sockets on epoll,
+ *   every ready one on poll(2): there, a set for every busy connection,
+ *   since the most ready in a pass keeps growing long after a burst);
  * - the sets taken between two settles lately, and since the last (sets
  *   come back only as the call settles, so that is what one call needs
  *   on the stack);
@@ -45,14 +46,8 @@ static unsigned keep(const struct h1c_client *c)
 	unsigned peak = max2(c->bufs_peak), burst = max2(c->bufs_burst);
 	unsigned more = peak > c->bufs_held ? peak - c->bufs_held : 0;
 
-	/* The poll(2) loop reads every ready socket in one pass, so one call
-	 * may take a set for every busy connection, and the most ready in a
-	 * pass keeps growing long after a burst: what any busy connection may
-	 * take is kept, as before busy connections gave their sets back. */
-	if (c->bufs_every)
-		return SPARE_BUFS + busy;
-	if (more < LOOP_BATCH)
-		more = LOOP_BATCH;
+	if (more < c->loop_batch)
+		more = c->loop_batch;
 	if (more < burst)
 		more = burst;
 	if (more < c->bufs_taken)
@@ -99,6 +94,7 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
+	int whole = h1c__conn_whole(&x->conn);
 
 	/* A busy connection keeps a set it has not made whole yet (a new
 	 * one's, before its first read: its header views and output buffer,
@@ -108,8 +104,7 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 	 * the stack that the poll(2) loop's next pass, reading every ready
 	 * socket, then lacks. */
 	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
-	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn) ||
-	                 !h1c__conn_whole(&x->conn)))
+	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn) || !whole))
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
@@ -125,7 +120,7 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 	/* Only whole sets: one missing its input or output buffer (a new
 	 * connection's, before its first read) would allocate it in the
 	 * middle of some later connection's steady stream of requests. */
-	if (b.in && b.out && c->nbufs < c->bufs_cap && c->nbufs < keep(c))
+	if (whole && c->nbufs < c->bufs_cap && c->nbufs < keep(c))
 		c->bufs[c->nbufs++] = b;
 	else
 		bufs_free(c, &b);

@@ -299,6 +299,7 @@ struct h1c_client *h1c_client_create(const struct h1c_client_options *opt, int *
 		return NULL;
 	}
 	memset(c, 0, sizeof(*c));
+	c->loop_batch = LOOP_BATCH;
 	c->o = o;
 	if (o.alloc) {
 		c->al_copy = al;

@@ -11,6 +11,7 @@
 #include "manager.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -191,9 +192,8 @@ static int wait_poll(struct h1c_client *c, int wait)
 	size_t n, i;
 	int rc;
 
-	/* This loop reads every ready socket in one pass: the buffer stack
-	 * keeps a set for every busy connection (bufs.c). */
-	c->bufs_every = 1;
+	/* This loop reads every ready socket in one pass. */
+	c->loop_batch = UINT_MAX;
 	/* The sockets, as an outside loop would get them, then as poll's. */
 	n = h1c_client_watches(c, c->wv, c->pfd_cap);
 	if (n > c->pfd_cap) {

@@ -248,8 +248,9 @@ struct h1c_client {
 	                             this period and the one before */
 	unsigned bufs_settles;    /* settles in this period ... */
 	unsigned bufs_period_takes; /* ... and takes */
-	int bufs_every;           /* the built-in poll(2) loop has run: a set
-	                             is kept for every busy connection */
+	unsigned loop_batch;      /* the most ready sockets one pass of the
+	                             built-in loop reads: LOOP_BATCH on epoll,
+	                             UINT_MAX once the poll(2) loop has run */
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
 	unsigned nconns;

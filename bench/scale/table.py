@@ -163,7 +163,6 @@ if any(k[0] == "floor" for k in cells):
                 print(f"| {name} / floor | {scname} | " + " | ".join(out) + " | | |")
 
 
-
 def round_cpu(label, sc, n):
     """CPU per request by round: {round: value}."""
     return {r.get("round", 1): r["cpu_us_per_req"] for r in runs.get((label, sc, n), [])
