@@ -3,11 +3,13 @@
  * a stack: a connection gives its set back whenever it holds no byte in
  * it (idle in the pool, or waiting for a response of which nothing has
  * come) and takes the top one (the one given back last, still in the
- * cache) when it reads or is given a request. So an idle connection keeps
- * no buffer, nor does one waiting for an answer (once it has read one);
- * with thousands busy, each event touches a few warm sets instead of its
- * own cold one; and a steady stream of requests allocates none. Only whole sets are kept, as
- * many as one call may take and a few more. Calls conn.c only.
+ * cache) when it reads or is given a request; a new connection takes the
+ * top one as it opens, and a closing one gives its set back. So an idle
+ * connection keeps no buffer, nor does one waiting for an answer; with
+ * thousands busy, each event touches a few warm sets instead of its own
+ * cold one; and a steady stream of requests allocates none, on warm
+ * connections or on a new one for each. Only whole sets are kept, as many
+ * as one call may take and a few more. Calls conn.c only.
  */
 #include "manager.h"
 
@@ -66,24 +68,57 @@ static void held_one(struct h1c_client *c)
 		c->bufs_peak[0] = c->bufs_held;
 }
 
-/* (manager.h) */
-void h1c__bufs_opened(struct h1c_client *c)
-{
-	held_one(c);
-}
-
-/* (manager.h) */
-void h1c__bufs_closing(struct h1c_client *c, const struct cx *x)
-{
-	if (!h1c__conn_parked(&x->conn))
-		c->bufs_held--;
-}
-
 static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 {
 	h1c__free(c->al, b->in);
 	h1c__free(c->al, b->out);
 	h1c__free(c->al, b->hdr);
+}
+
+/* Puts the whole set b on the stack, or frees it past what the stack may
+ * keep. */
+static void stack_put(struct h1c_client *c, const struct h1c__bufs *b)
+{
+	if (c->nbufs == c->bufs_cap && c->nbufs < keep(c)) {
+		unsigned cap = c->bufs_cap ? c->bufs_cap * 2 : SPARE_BUFS;
+		struct h1c__bufs *v = h1c__realloc(c->al, c->bufs, cap * sizeof(*v));
+		if (v) {
+			c->bufs = v;
+			c->bufs_cap = cap;
+		}
+	}
+	if (c->nbufs < c->bufs_cap && c->nbufs < keep(c))
+		c->bufs[c->nbufs++] = *b;
+	else
+		bufs_free(c, b);
+}
+
+/* (manager.h) */
+int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy)
+{
+	const struct h1c__bufs *top = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	int err = h1c__conn_init_with(&x->conn, &c->parse, via_proxy, c->al, top);
+
+	if (err)
+		return err;
+	if (top)
+		c->nbufs--;
+	held_one(c);
+	return 0;
+}
+
+/* (manager.h) */
+void h1c__bufs_closing(struct h1c_client *c, struct cx *x)
+{
+	struct h1c__bufs b;
+
+	if (h1c__conn_parked(&x->conn))
+		return;
+	c->bufs_held--;
+	/* Its bytes are past use; its buffers serve the next connection (a
+	 * server that closes after each response costs no set a request). */
+	if (h1c__conn_release(&x->conn, &b))
+		stack_put(c, &b);
 }
 
 /* Gives x's buffers to the stack when x holds no byte in them: idle, or
@@ -97,8 +132,8 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 	int whole = h1c__conn_whole(&x->conn);
 
 	/* A busy connection keeps a set it has not made whole yet (a new
-	 * one's, before its first read: its header views and output buffer,
-	 * as before the stack took busy connections' sets). Freed here, the
+	 * one's that found the stack empty, before its first read: its header
+	 * views and output buffer). Freed here, the
 	 * read would allocate a whole one at once (a server closing each
 	 * connection cost 7 allocations a request, not 5), or take one from
 	 * the stack that the poll(2) loop's next pass, reading every ready
@@ -109,19 +144,11 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
 	c->bufs_held--;
-	if (c->nbufs == c->bufs_cap && c->nbufs < keep(c)) {
-		unsigned cap = c->bufs_cap ? c->bufs_cap * 2 : SPARE_BUFS;
-		struct h1c__bufs *v = h1c__realloc(c->al, c->bufs, cap * sizeof(*v));
-		if (v) {
-			c->bufs = v;
-			c->bufs_cap = cap;
-		}
-	}
 	/* Only whole sets: one missing its input or output buffer (a new
 	 * connection's, before its first read) would allocate it in the
 	 * middle of some later connection's steady stream of requests. */
-	if (whole && c->nbufs < c->bufs_cap && c->nbufs < keep(c))
-		c->bufs[c->nbufs++] = b;
+	if (whole)
+		stack_put(c, &b);
 	else
 		bufs_free(c, &b);
 }

@@ -44,22 +44,73 @@ static void put_str(struct h1c__conn *c, const char *s)
 	put(c, s, strlen(s));
 }
 
+/* Moves c's buffers into *b, c left holding none. */
+static void move_out(struct h1c__conn *c, struct h1c__bufs *b)
+{
+	b->in = c->in;
+	b->in_cap = c->in_cap;
+	b->out = c->out;
+	b->out_cap = c->out_cap;
+	b->hdr = c->hdr;
+	c->in = c->out = NULL;
+	c->hdr = NULL;
+	c->in_cap = c->out_cap = 0;
+	c->in_len = c->in_off = c->out_len = c->out_off = 0;
+}
+
+/* Gives c, holding no buffer, b's (b NULL: a new header array of c's
+ * size, the others growing on demand). Returns 0 or H1C_ENOMEM. */
+static int move_in(struct h1c__conn *c, const struct h1c__bufs *b)
+{
+	if (b) {
+		c->in = b->in;
+		c->in_cap = b->in_cap;
+		c->out = b->out;
+		c->out_cap = b->out_cap;
+		c->hdr = b->hdr;
+		return 0;
+	}
+	c->hdr = h1c__malloc(c->al, c->hdr_cap * sizeof(*c->hdr));
+	return c->hdr ? 0 : H1C_ENOMEM;
+}
+
 int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
                    const struct h1c_allocator *al)
 {
+	return h1c__conn_init_with(c, opt, via_proxy, al, NULL);
+}
+
+int h1c__conn_init_with(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
+                        const struct h1c_allocator *al, const struct h1c__bufs *b)
+{
+	int err;
+
 	memset(c, 0, sizeof(*c));
 	c->al = al;
 	h1c__options(&c->opt, opt);
 	if (via_proxy)
 		c->opt.flags |= H1C_OPT_VIA_PROXY;
 	c->hdr_cap = 2 * c->opt.max_headers;
-	c->hdr = h1c__malloc(al, c->hdr_cap * sizeof(*c->hdr));
-	if (!c->hdr)
-		return H1C_ENOMEM;
+	err = move_in(c, b);
+	if (err)
+		return err;
 	c->ka_max = -1;
 	c->ka_timeout = -1;
 	c->ka_limit = -1;
-	return h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
+	err = h1c_reader_init(&c->rd, &c->opt, c->hdr, c->hdr_cap);
+	if (err && b) {
+		struct h1c__bufs back;
+		move_out(c, &back); /* b's buffers stay b's */
+	}
+	return err;
+}
+
+int h1c__conn_release(struct h1c__conn *c, struct h1c__bufs *b)
+{
+	if (!h1c__conn_whole(c))
+		return 0;
+	move_out(c, b);
+	return 1;
 }
 
 int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b)
@@ -72,15 +123,7 @@ int h1c__conn_park(struct h1c__conn *c, struct h1c__bufs *b)
 	 * take what the server says next for their answers. */
 	if (c->q_n && !h1c__reader_between(&c->rd))
 		return 0;
-	b->in = c->in;
-	b->in_cap = c->in_cap;
-	b->out = c->out;
-	b->out_cap = c->out_cap;
-	b->hdr = c->hdr;
-	c->in = c->out = NULL;
-	c->hdr = NULL;
-	c->in_cap = c->out_cap = 0;
-	c->in_len = c->in_off = c->out_len = c->out_off = 0;
+	move_out(c, b);
 	return 1;
 }
 
@@ -97,19 +140,13 @@ int h1c__conn_bufs_new(struct h1c__conn *c, size_t in, size_t out)
 
 int h1c__conn_unpark(struct h1c__conn *c, const struct h1c__bufs *b)
 {
+	int err;
+
 	if (c->hdr)
 		return 0;
-	if (b) {
-		c->in = b->in;
-		c->in_cap = b->in_cap;
-		c->out = b->out;
-		c->out_cap = b->out_cap;
-		c->hdr = b->hdr;
-	} else {
-		c->hdr = h1c__malloc(c->al, c->hdr_cap * sizeof(*c->hdr));
-		if (!c->hdr)
-			return H1C_ENOMEM;
-	}
+	err = move_in(c, b);
+	if (err)
+		return err;
 	/* Between responses the reader holds nothing but the array. */
 	if (h1c__reader_rehome(&c->rd, c->hdr))
 		return 0;

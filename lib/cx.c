@@ -58,7 +58,23 @@ void h1c__cx_reap(struct h1c_client *c)
 	while (c->dead) {
 		struct cx *x = c->dead;
 		c->dead = x->next;
-		h1c__free(c->al, x);
+		/* A few kept: a server that closes after each response costs
+		 * no allocation a request (the buffers go to bufs.c's stack). */
+		if (c->nspare_cx < SPARE_CONNS && !c->closing) {
+			x->next = c->spare_cx;
+			c->spare_cx = x;
+			c->nspare_cx++;
+		} else {
+			h1c__free(c->al, x);
+		}
+	}
+	if (c->closing) {
+		while (c->spare_cx) {
+			struct cx *x = c->spare_cx;
+			c->spare_cx = x->next;
+			h1c__free(c->al, x);
+		}
+		c->nspare_cx = 0;
 	}
 }
 
@@ -66,9 +82,15 @@ void h1c__cx_reap(struct h1c_client *c)
  * connected, else the error (the waiting requests have been dealt with). */
 int h1c__cx_open(struct h1c_client *c, struct pool *p)
 {
-	struct cx *x = h1c__malloc(c->al, sizeof(*x));
+	struct cx *x = c->spare_cx;
 	int err;
 
+	if (x) {
+		c->spare_cx = x->next;
+		c->nspare_cx--;
+	} else {
+		x = h1c__malloc(c->al, sizeof(*x));
+	}
 	if (x && h1c__heap_reserve(&c->heap, c->al, 1)) {
 		h1c__free(c->al, x);
 		x = NULL;
@@ -82,7 +104,7 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 	x->state = CX_DIAL;
 	x->read_want = READ_CHUNK;
 	h1c__dial_begin(x);
-	err = h1c__conn_init(&x->conn, &c->parse, p->via_proxy, c->al);
+	err = h1c__bufs_init(c, x, p->via_proxy);
 	if (err) {
 		h1c__conn_free(&x->conn);
 		h1c__free(c->al, x);
@@ -90,7 +112,6 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 		h1c__pool_fail(c, p, err);
 		return err;
 	}
-	h1c__bufs_opened(c);
 	x->dl.kind = H1C__DL_CX;
 	H1C__LIST_FRONT(c->conns, x, next, prev);
 	H1C__LIST_FRONT(p->conns, x, pnext, pprev);

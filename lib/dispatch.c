@@ -231,8 +231,9 @@ void h1c__dispatch(struct h1c_client *c)
 				lost = 1;
 		}
 	}
-	/* A pool with no connection and no request is forgotten: a client
-	 * that visits many origins keeps only those it is using. */
+	/* A pool with no connection and no request is kept among the last
+	 * few unused, then forgotten: a client that visits many origins keeps
+	 * those it is using and a few more. */
 	h1c__pool_gc(c);
 	c->busy--;
 }

@@ -266,9 +266,6 @@ int h1c__reader_between(const struct h1c_reader *r);
  * size. Returns 1, or 0 when r is not between responses (left alone). */
 int h1c__reader_rehome(struct h1c_reader *r, struct h1c_header *headers);
 
-int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
-                   const struct h1c_allocator *al);
-
 /* A connection's buffers: input, output and the header views. */
 struct h1c__bufs {
 	char *in, *out;
@@ -276,6 +273,17 @@ struct h1c__bufs {
 	struct h1c_header *hdr; /* hdr_cap entries, the same for every
 	                           connection of a client */
 };
+
+int h1c__conn_init(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
+                   const struct h1c_allocator *al);
+/* h1c__conn_init() with b's buffers (a whole set, of the same client)
+ * instead of a new header array; b NULL: as h1c__conn_init(). On failure
+ * c holds none of b's. */
+int h1c__conn_init_with(struct h1c__conn *c, const struct h1c_options *opt, int via_proxy,
+                        const struct h1c_allocator *al, const struct h1c__bufs *b);
+/* Moves c's buffers into *b, whatever they hold, when c has a whole set
+ * (c is closing: its bytes no longer matter). Returns 1 when they moved. */
+int h1c__conn_release(struct h1c__conn *c, struct h1c__bufs *b);
 
 /* Moves c's buffers into *b while c is idle with nothing unread or
  * unwritten, so that an idle connection keeps none. Returns 1 when they

@@ -72,6 +72,10 @@
 #define SPARE_BUFS 8     /* buffer sets kept for connections taken from
                             idle, beyond what busy ones took lately
                             (bufs.c); an idle connection keeps none */
+#define SPARE_CONNS 8    /* closed connections' records kept for the next
+                            dials (cx.c) */
+#define SPARE_POOLS 16   /* unused pools kept, with what they learnt of
+                            their origin (pool.c) */
 
 /* Where a request is. */
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
@@ -136,7 +140,8 @@ struct pool {
 	struct pool *rnext, *rprev; /* with requests waiting and news: to visit */
 	struct pool *snext, *sprev; /* waiting for room under max_connections */
 	struct pool *gcnext;      /* pools that may have become unused */
-	int ready, slotq, gc;     /* on those three lists */
+	struct pool *unext, *uprev; /* unused ones kept */
+	int ready, slotq, gc, unused; /* on those four lists */
 	int visiting;             /* dispatch is at it: news needs no visit */
 	struct cx *conns;         /* its connections */
 	struct cx *idle;          /* its idle ones, most recently used first */
@@ -230,6 +235,10 @@ struct h1c_client {
 	                                         max_connections, in order */
 	unsigned nslot;                       /* on that list */
 	struct pool *gcq;         /* pools that may be unused now */
+	struct pool *unused_head, *unused_tail; /* unused pools kept (no
+	                             connection, no request), the one unused
+	                             last first */
+	unsigned nunused;         /* on that list */
 	struct rq **ibuckets;     /* pending requests by id */
 	size_t nibuckets;
 	struct rq *cancelq;
@@ -253,6 +262,8 @@ struct h1c_client {
 	                             UINT_MAX once the poll(2) loop has run */
 	struct cx *conns;
 	struct cx *dead;          /* closed, freed as the call unwinds */
+	struct cx *spare_cx;      /* records kept for the next dials */
+	unsigned nspare_cx;       /* on that list */
 	unsigned nconns;
 	struct cx *idle_head, *idle_tail;
 	unsigned nidle;           /* connections on that list */
@@ -341,10 +352,13 @@ void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
 /* bufs.c: the spare buffer sets, a stack (the warmest on top). */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x);
 void h1c__bufs_trim(struct h1c_client *c);
-/* A new connection made its own header array; a connection closes (what it
- * holds is freed with it). */
-void h1c__bufs_opened(struct h1c_client *c);
-void h1c__bufs_closing(struct h1c_client *c, const struct cx *x);
+/* Sets up a new connection's buffers: the set on top of the stack, else a
+ * header array of its own (the others come with its first write and
+ * read). Returns 0, or an error with x holding none. */
+int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy);
+/* A connection closes: a whole set it holds goes to the stack (or is
+ * freed past what the stack may keep). */
+void h1c__bufs_closing(struct h1c_client *c, struct cx *x);
 int h1c__bufs_take(struct h1c_client *c, struct cx *x);
 void h1c__bufs_free_all(struct h1c_client *c);
 
@@ -391,7 +405,8 @@ static inline int h1c__cx_closed(const struct cx *x)
 	return x->state == CX_DEAD;
 }
 void h1c__cx_close(struct h1c_client *c, struct cx *x);
-void h1c__cx_reap(struct h1c_client *c); /* frees the closed records */
+void h1c__cx_reap(struct h1c_client *c); /* frees the closed records (a few kept
+                                            while c is not closing) */
 int h1c__cx_open(struct h1c_client *c, struct pool *p);
 int h1c__fresh_lost(const struct h1c_client *c, struct cx *x);
 void h1c__cx_fail(struct h1c_client *c, struct cx *x, int err, const struct rq *culprit);

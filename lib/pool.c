@@ -6,8 +6,9 @@
  * those that may take a pipelined request, by requests in flight; the
  * pools dispatch is to visit (requests waiting, and news: a request
  * queued, a connection of theirs changed or gone) and those waiting for
- * room under the client's total, each in order; pools freed once unused. Calls
- * request.c only (a pool that cannot be served ends its requests).
+ * room under the client's total, each in order; the last few pools left
+ * unused kept, the older freed. Calls request.c only (a pool that cannot
+ * be served ends its requests).
  */
 #include "manager.h"
 
@@ -62,8 +63,16 @@ struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
 		for (p = c->pbuckets[pool_hash(to->host, to->port) & (c->npbuckets - 1)]; p;
 		     p = p->hnext)
 			if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
-			    p->io_user == io_user && strcmp(p->host, to->host) == 0)
+			    p->io_user == io_user && strcmp(p->host, to->host) == 0) {
+				if (p->unused) {
+					H1C__LIST_OUT_T(c->unused_head, c->unused_tail, p, unext,
+					                uprev);
+					p->unused = 0;
+					c->nunused--;
+					h1c__pool_update(c, p); /* as a new one */
+				}
 				return p;
+			}
 	}
 	if (pools_grow(c))
 		return NULL;
@@ -168,7 +177,7 @@ void h1c__pool_update(struct h1c_client *c, struct pool *p)
 		ready_unlink(c, p);
 		slot_unlink(c, p);
 	}
-	if (!p->nwait && !p->nconns && !p->gc) {
+	if (!p->nwait && !p->nconns && !p->gc && !p->unused) {
 		p->gc = 1;
 		p->gcnext = c->gcq;
 		c->gcq = p;
@@ -252,15 +261,31 @@ void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err)
 	}
 }
 
-/* Frees the pools noted as perhaps unused that still are. */
+/* Keeps the pools noted as perhaps unused that still are, the last
+ * SPARE_POOLS of them, and frees the older. Kept, a pool remembers its
+ * origin's pipelining back-off across the times it has no connection (a
+ * server that closes after each response), and the next request to it
+ * allocates no pool. */
 void h1c__pool_gc(struct h1c_client *c)
 {
 	while (c->gcq) {
 		struct pool *p = c->gcq;
 		c->gcq = p->gcnext;
 		p->gc = 0;
-		if (!p->nconns && !p->nwait)
-			pool_free(c, p);
+		if (p->nconns || p->nwait || p->unused)
+			continue;
+		/* The next requests' dials count their losses afresh, as in a
+		 * new pool. */
+		p->fresh_fails = 0;
+		p->unused = 1;
+		c->nunused++;
+		H1C__LIST_FRONT_T(c->unused_head, c->unused_tail, p, unext, uprev);
+		if (c->nunused > SPARE_POOLS) {
+			struct pool *old = c->unused_tail;
+			H1C__LIST_OUT_T(c->unused_head, c->unused_tail, old, unext, uprev);
+			c->nunused--;
+			pool_free(c, old);
+		}
 	}
 }
 

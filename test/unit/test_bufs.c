@@ -3,9 +3,10 @@
  * project's origin server, through size-counting allocator hooks: what an
  * idle connection keeps, what a connection waiting for its response
  * costs once a burst is past, that a steady stream of requests (16 and 128
- * busy connections, sequential ones) allocates nothing, and sets moving
- * between busy connections with trickled heads and bodies and pipelined
- * responses, every response read whole and through its own views.
+ * busy connections, sequential ones, a new connection for each) allocates
+ * nothing, sets moving between busy connections with trickled heads and
+ * bodies and pipelined responses, every response read whole and through
+ * its own views, and the few unused pools a client keeps.
  */
 #define _GNU_SOURCE
 #include "client_fixture.h"
@@ -284,6 +285,92 @@ static void test_waiting_memory(void **state)
 	origin_stop(&o);
 }
 
+/* A server that closes after each response: every request dials a new
+ * connection, and once warm that allocates nothing either (the closed
+ * connection's record, buffer set and pool serve the next). */
+static void test_closing_server(void **state)
+{
+	struct h1c_client *c;
+	struct h1c_stats st;
+	struct origin o;
+
+	(void)state;
+	origin_start(&o, "--max-requests", "1", NULL);
+	c = sized_client(1);
+	chain_mark_a = chain_mark_b = -1;
+	chain_client = c;
+	chain_origin = &o;
+	chain_left = 300;
+	chain_at_a = 250;
+	chain_errors = 0;
+	chain_next();
+	run_all(c);
+	assert_int_equal(chain_errors, 0);
+	h1c_client_stats(c, &st, sizeof(st));
+	assert_int_equal(st.connections_opened, 301);
+	assert_int_equal(st.responses, 301);
+	print_message("%lld allocations for the 200 requests from 250 to 50 left, on as many "
+	              "connections\n", chain_mark_b - chain_mark_a);
+	assert_true(chain_mark_a >= 0 && chain_mark_b >= 0);
+	assert_int_equal(chain_mark_b - chain_mark_a, 0);
+	h1c_client_free(c);
+	assert_int_equal(sz_live_bytes, 0);
+	origin_stop(&o);
+}
+
+/* A port on 127.0.0.1 that nothing listens on (a connection is refused). */
+static int closed_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* A client that visits many origins keeps the pools of the last few it
+ * left (SPARE_POOLS, 16), not one for each: after 20 origins and after 60
+ * (one request each, refused), the same heap. */
+static void test_many_origins(void **state)
+{
+	static struct job j[60];
+	struct h1c_client *c = sized_client(4);
+	long long after[2] = {0, 0};
+	int i, port[60];
+
+	(void)state;
+	for (i = 0; i < 60; i++)
+		port[i] = closed_port();
+	memset(j, 0, sizeof(j));
+	for (i = 0; i < 60; i++) {
+		struct h1c_request rq;
+		char url[64];
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port[i]);
+		memset(&rq, 0, sizeof(rq));
+		rq.url = url;
+		assert_true(h1c_client_request(c, &rq, &cbs, &j[i]) > 0);
+		run_all(c);
+		assert_int_equal(j[i].ended, 1);
+		assert_int_not_equal(j[i].err, 0);
+		if (i == 19)
+			after[0] = sz_live_bytes;
+	}
+	after[1] = sz_live_bytes;
+	print_message("heap: %lld bytes after 20 origins, %lld after 60\n", after[0], after[1]);
+	assert_true(after[1] <= after[0]);
+	h1c_client_free(c);
+	assert_int_equal(sz_live_bytes, 0);
+}
+
 /* What one response showed: which connection of the origin sent it and
  * its place there, read from the head's views in on_head. */
 struct seen {
@@ -394,6 +481,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_idle_memory, stop_all),
 		cmocka_unit_test_teardown(test_waiting_memory, stop_all),
 		cmocka_unit_test_teardown(test_sets_move, stop_all),
+		cmocka_unit_test_teardown(test_closing_server, stop_all),
+		cmocka_unit_test_teardown(test_many_origins, stop_all),
 	};
 
 	/* One test, or those matching a pattern: test_bufs 'test_*memory'. */

@@ -2,7 +2,8 @@
  * test_cx.c - a connection lost and what becomes of its requests
  * (lib/cx.c) against the project's origin server with faults on demand:
  * pipelines cut by the server (Connection: close, a silent close, a
- * reset), a POST never re-sent, an answer out of turn, new connections
+ * reset), the origin's back-off outliving its connections, a POST never
+ * re-sent, an answer out of turn, new connections
  * that fail before the request goes out, a callback body rewound (or not)
  * for its replay, a head cut mid-way, I/O layers that fail before
  * sending, replays only where the keep-alive race is possible, and
@@ -35,6 +36,39 @@ static void test_close_after_k(void **state)
 	assert_int_equal(st.errors, 0);
 	/* After the fallback no connection was sent a pipeline. */
 	assert_int_equal(log_count(&o, "conn=2 ", "ahead=1"), 0);
+	h1c_client_free(c);
+	origin_stop(&o);
+}
+
+/* The origin's pipelining back-off outlives its last connection: after the
+ * fallback of test_close_after_k, its one connection closed by /close,
+ * twelve more GETs go out one at a time (the pool kept with what it
+ * learnt, not made anew). */
+static void test_backoff_outlives_connections(void **state)
+{
+	struct origin o;
+	struct job j[12];
+	struct h1c_stats st;
+	struct h1c_client *c = client(8, 1, 0);
+	unsigned long pipelined;
+
+	(void)state;
+	memset(j, 0, sizeof(j));
+	origin_start(&o, "--max-requests", "3", NULL);
+	pipelined_gets(c, &o, j, 12);
+	submit(c, &o, "GET", "/close", &j[0], NULL);
+	run_all(c);
+	assert_int_equal(j[0].err, 0);
+	h1c_client_stats(c, &st, sizeof(st));
+	assert_int_equal(st.pipeline_fallbacks, 1);
+	pipelined = st.pipelined;
+	assert_true(pipelined > 0);
+	memset(j, 0, sizeof(j));
+	pipelined_gets(c, &o, j, 12);
+	h1c_client_stats(c, &st, sizeof(st));
+	assert_int_equal(st.pipelined, pipelined);
+	assert_int_equal(st.pipeline_fallbacks, 1);
+	assert_int_equal(st.errors, 0);
 	h1c_client_free(c);
 	origin_stop(&o);
 }
@@ -625,6 +659,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_close_after_k, stop_all),
+		cmocka_unit_test_teardown(test_backoff_outlives_connections, stop_all),
 		cmocka_unit_test_teardown(test_silent_close_mid_pipeline, stop_all),
 		cmocka_unit_test_teardown(test_post_never_resent, stop_all),
 		cmocka_unit_test_teardown(test_reset_mid_pipeline, stop_all),
