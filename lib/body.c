@@ -222,10 +222,12 @@ static H1C__INLINE size_t size_line(const char *buf, size_t i, size_t len, uint6
 	return j + 2;
 }
 
-/* A byte after or inside an extension's name or token value: more of the
- * word (in_word), blanks (then ws_state), ";" before the next extension,
- * or the end of the size line. Returns 0 or an error. */
-static int chunk_ext_word_byte(struct h1c_body *d, unsigned char c, int in_word, int ws_state)
+/* A byte after or inside a word of the size line (the size, an
+ * extension's name or token value): more of the word (in_word, a token),
+ * blanks (then ws_state), ";" before the next extension, or the end of
+ * the line; anything else is err. Returns 0 or an error. */
+static int chunk_word_byte(struct h1c_body *d, unsigned char c, int in_word, int ws_state,
+                           int err)
 {
 	int v;
 
@@ -241,7 +243,7 @@ static int chunk_ext_word_byte(struct h1c_body *d, unsigned char c, int in_word,
 			return v;
 		d->state_ = v;
 	} else {
-		return H1C_ECHUNKEXT;
+		return err;
 	}
 	return 0;
 }
@@ -265,7 +267,7 @@ static int chunk_ext_byte(struct h1c_body *d, unsigned char c)
 			d->state_ = S_EXT_VAL_START;
 			break;
 		}
-		return chunk_ext_word_byte(d, c, d->state_ == S_EXT_NAME, S_EXT_NAME_WS);
+		return chunk_word_byte(d, c, d->state_ == S_EXT_NAME, S_EXT_NAME_WS, H1C_ECHUNKEXT);
 	case S_EXT_VAL_START:
 		if (c == ' ' || c == '\t')
 			;
@@ -278,7 +280,8 @@ static int chunk_ext_byte(struct h1c_body *d, unsigned char c)
 		break;
 	case S_EXT_VAL_TOKEN:
 	case S_EXT_AFTER_VAL:
-		return chunk_ext_word_byte(d, c, d->state_ == S_EXT_VAL_TOKEN, S_EXT_AFTER_VAL);
+		return chunk_word_byte(d, c, d->state_ == S_EXT_VAL_TOKEN, S_EXT_AFTER_VAL,
+		                       H1C_ECHUNKEXT);
 	case S_EXT_QUOTED:
 		if (c == '"')
 			d->state_ = S_EXT_AFTER_VAL;
@@ -315,19 +318,7 @@ static int chunk_line_byte(struct h1c_body *d, unsigned char c)
 		}
 		if (d->digits_ == 0)
 			return H1C_ECHUNKSIZE;
-		if (c == ';') {
-			d->state_ = S_EXT_NAME_START;
-		} else if (c == ' ' || c == '\t') {
-			d->state_ = S_SIZE_WS;
-		} else if (c == '\r' || c == '\n') {
-			v = chunk_line_end(d, c);
-			if (v < 0)
-				return v;
-			d->state_ = v;
-		} else {
-			return H1C_ECHUNKSIZE;
-		}
-		break;
+		return chunk_word_byte(d, c, 0, S_SIZE_WS, H1C_ECHUNKSIZE);
 	case S_SIZE_WS:
 		/* BWS is allowed only before ";" (RFC 9112 section 7.1.1). */
 		if (c == ' ' || c == '\t') {
