@@ -68,8 +68,23 @@ static void held_one(struct h1c_client *c)
 		c->bufs_peak[0] = c->bufs_held;
 }
 
+/* A set on the stack is poisoned under AddressSanitizer (its input and
+ * output buffers), so that a stale view into a closed or parked
+ * connection's bytes is caught; unpoisoned as it leaves the stack. */
+static void poison(const struct h1c__bufs *b, int on)
+{
+	if (on) {
+		H1C__POISON(b->in, b->in_cap);
+		H1C__POISON(b->out, b->out_cap);
+	} else {
+		H1C__UNPOISON(b->in, b->in_cap);
+		H1C__UNPOISON(b->out, b->out_cap);
+	}
+}
+
 static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 {
+	poison(b, 0);
 	h1c__free(c->al, b->in);
 	h1c__free(c->al, b->out);
 	h1c__free(c->al, b->hdr);
@@ -87,20 +102,35 @@ static void stack_put(struct h1c_client *c, const struct h1c__bufs *b)
 			c->bufs_cap = cap;
 		}
 	}
-	if (c->nbufs < c->bufs_cap && c->nbufs < keep(c))
+	if (c->nbufs < c->bufs_cap && c->nbufs < keep(c)) {
 		c->bufs[c->nbufs++] = *b;
-	else
+		poison(b, 1);
+	} else {
 		bufs_free(c, b);
+	}
+}
+
+/* The set on top of the stack, unpoisoned for a connection to take; NULL
+ * when the stack is empty. */
+static const struct h1c__bufs *stack_top(const struct h1c_client *c)
+{
+	if (!c->nbufs)
+		return NULL;
+	poison(&c->bufs[c->nbufs - 1], 0);
+	return &c->bufs[c->nbufs - 1];
 }
 
 /* (manager.h) */
 int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy)
 {
-	const struct h1c__bufs *top = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	const struct h1c__bufs *top = stack_top(c);
 	int err = h1c__conn_init_with(&x->conn, &c->parse, via_proxy, c->al, top);
 
-	if (err)
+	if (err) {
+		if (top)
+			poison(top, 1); /* still the stack's */
 		return err;
+	}
 	if (top)
 		c->nbufs--;
 	held_one(c);
@@ -116,16 +146,17 @@ void h1c__bufs_closing(struct h1c_client *c, struct cx *x)
 		return;
 	c->bufs_held--;
 	/* Its bytes are past use; its buffers serve the next connection (a
-	 * server that closes after each response costs no set a request). */
-	if (h1c__conn_release(&x->conn, &b))
+	 * server that closes after each response costs no set a request),
+	 * unless the client is being freed. */
+	if (!c->closing && h1c__conn_release(&x->conn, &b))
 		stack_put(c, &b);
 }
 
-/* Gives x's buffers to the stack when x holds no byte in them: idle, or
- * open and waiting for a response of which nothing has arrived (its
- * reader between responses, nothing to write, no body to send, no read
- * or write of the I/O layer waiting on the other, its set whole). Past
- * what the stack may keep, the set is freed. */
+/* Gives x's buffers to the stack when x holds no byte in them: idle,
+ * dialling, or open and waiting for a response of which nothing has
+ * arrived (its reader between responses, nothing to write, no body to
+ * send, no read or write of the I/O layer waiting on the other, its set
+ * whole). Past what the stack may keep, the set is freed. */
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
@@ -137,9 +168,10 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 	 * read would allocate a whole one at once (a server closing each
 	 * connection cost 7 allocations a request, not 5), or take one from
 	 * the stack that the poll(2) loop's next pass, reading every ready
-	 * socket, then lacks. */
-	if (!x->idle && (x->state != CX_OPEN || x->writing || x->rd_wants_write ||
-	                 x->wr_wants_read || h1c__conn_got_bytes(&x->conn) || !whole))
+	 * socket, then lacks. A dialling one with the set it took as it
+	 * opened gives it back: a slow connect or handshake holds none. */
+	if (!x->idle && (x->writing || x->rd_wants_write || x->wr_wants_read ||
+	                 h1c__conn_got_bytes(&x->conn) || !whole))
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
@@ -190,11 +222,14 @@ int h1c__bufs_take(struct h1c_client *c, struct cx *x)
 	if (!c->nbufs) {
 		err = h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
 	} else {
-		err = h1c__conn_unpark(&x->conn, &c->bufs[c->nbufs - 1]);
+		const struct h1c__bufs *top = stack_top(c);
+		err = h1c__conn_unpark(&x->conn, top);
 		/* Whether or not it failed after: the set is the connection's
 		 * once it holds its header array. */
-		if (h1c__conn_has_hdr(&x->conn, c->bufs[c->nbufs - 1].hdr))
+		if (h1c__conn_has_hdr(&x->conn, top->hdr))
 			c->nbufs--;
+		else
+			poison(top, 1);
 	}
 	/* Even failing, a new set may have left it a header array. */
 	if (!h1c__conn_parked(&x->conn))

@@ -53,24 +53,47 @@ void h1c__cx_close(struct h1c_client *c, struct cx *x)
 	c->dead = x;
 }
 
+/* A record for a new connection: a spare one, or a new one. */
+static struct cx *record_new(struct h1c_client *c)
+{
+	struct cx *x = c->spare_cx;
+
+	if (!x)
+		return h1c__malloc(c->al, sizeof(*x));
+	H1C__UNPOISON(x, sizeof(*x));
+	c->spare_cx = x->next;
+	c->nspare_cx--;
+	return x;
+}
+
+/* Frees x's record, or keeps it among the few spare ones while c is not
+ * closing: a server that closes after each response costs no allocation a
+ * request (the buffers go to bufs.c's stack). A spare record is poisoned
+ * under AddressSanitizer, so that a stale pointer to a closed connection
+ * is still caught. */
+static void record_put(struct h1c_client *c, struct cx *x)
+{
+	if (c->nspare_cx >= SPARE_CONNS || c->closing) {
+		h1c__free(c->al, x);
+		return;
+	}
+	x->next = c->spare_cx;
+	c->spare_cx = x;
+	c->nspare_cx++;
+	H1C__POISON(x, sizeof(*x));
+}
+
 void h1c__cx_reap(struct h1c_client *c)
 {
 	while (c->dead) {
 		struct cx *x = c->dead;
 		c->dead = x->next;
-		/* A few kept: a server that closes after each response costs
-		 * no allocation a request (the buffers go to bufs.c's stack). */
-		if (c->nspare_cx < SPARE_CONNS && !c->closing) {
-			x->next = c->spare_cx;
-			c->spare_cx = x;
-			c->nspare_cx++;
-		} else {
-			h1c__free(c->al, x);
-		}
+		record_put(c, x);
 	}
 	if (c->closing) {
 		while (c->spare_cx) {
 			struct cx *x = c->spare_cx;
+			H1C__UNPOISON(x, sizeof(*x));
 			c->spare_cx = x->next;
 			h1c__free(c->al, x);
 		}
@@ -82,17 +105,11 @@ void h1c__cx_reap(struct h1c_client *c)
  * connected, else the error (the waiting requests have been dealt with). */
 int h1c__cx_open(struct h1c_client *c, struct pool *p)
 {
-	struct cx *x = c->spare_cx;
+	struct cx *x = record_new(c);
 	int err;
 
-	if (x) {
-		c->spare_cx = x->next;
-		c->nspare_cx--;
-	} else {
-		x = h1c__malloc(c->al, sizeof(*x));
-	}
 	if (x && h1c__heap_reserve(&c->heap, c->al, 1)) {
-		h1c__free(c->al, x);
+		record_put(c, x);
 		x = NULL;
 	}
 	if (!x) {
@@ -107,7 +124,7 @@ int h1c__cx_open(struct h1c_client *c, struct pool *p)
 	err = h1c__bufs_init(c, x, p->via_proxy);
 	if (err) {
 		h1c__conn_free(&x->conn);
-		h1c__free(c->al, x);
+		record_put(c, x);
 		h1c__heap_release(&c->heap, 1);
 		h1c__pool_fail(c, p, err);
 		return err;

@@ -77,6 +77,25 @@
 #define SPARE_POOLS 16   /* unused pools kept, with what they learnt of
                             their origin (pool.c) */
 
+/* Spare records and buffer sets are poisoned under AddressSanitizer while
+ * they wait for reuse, so that a stale pointer into a closed connection is
+ * reported as if they had been freed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define H1C__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define H1C__ASAN 1
+#endif
+#endif
+#ifdef H1C__ASAN
+#include <sanitizer/asan_interface.h>
+#define H1C__POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define H1C__UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define H1C__POISON(p, n) ((void)(p), (void)(n))
+#define H1C__UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Where a request is. */
 enum { RQ_FREE, RQ_WAITING, RQ_ACTIVE, RQ_DONE };
 /* Where its body is. */
