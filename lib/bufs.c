@@ -71,20 +71,21 @@ static void held_one(struct h1c_client *c)
 /* A set on the stack is poisoned under AddressSanitizer (its input and
  * output buffers), so that a stale view into a closed or parked
  * connection's bytes is caught; unpoisoned as it leaves the stack. */
-static void poison(const struct h1c__bufs *b, int on)
+static void poison(const struct h1c__bufs *b)
 {
-	if (on) {
-		H1C__POISON(b->in, b->in_cap);
-		H1C__POISON(b->out, b->out_cap);
-	} else {
-		H1C__UNPOISON(b->in, b->in_cap);
-		H1C__UNPOISON(b->out, b->out_cap);
-	}
+	H1C__POISON(b->in, b->in_cap);
+	H1C__POISON(b->out, b->out_cap);
+}
+
+static void unpoison(const struct h1c__bufs *b)
+{
+	H1C__UNPOISON(b->in, b->in_cap);
+	H1C__UNPOISON(b->out, b->out_cap);
 }
 
 static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
 {
-	poison(b, 0);
+	unpoison(b);
 	h1c__free(c->al, b->in);
 	h1c__free(c->al, b->out);
 	h1c__free(c->al, b->hdr);
@@ -104,7 +105,7 @@ static void stack_put(struct h1c_client *c, const struct h1c__bufs *b)
 	}
 	if (c->nbufs < c->bufs_cap && c->nbufs < keep(c)) {
 		c->bufs[c->nbufs++] = *b;
-		poison(b, 1);
+		poison(b);
 	} else {
 		bufs_free(c, b);
 	}
@@ -116,7 +117,7 @@ static const struct h1c__bufs *stack_top(const struct h1c_client *c)
 {
 	if (!c->nbufs)
 		return NULL;
-	poison(&c->bufs[c->nbufs - 1], 0);
+	unpoison(&c->bufs[c->nbufs - 1]);
 	return &c->bufs[c->nbufs - 1];
 }
 
@@ -128,7 +129,7 @@ int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy)
 
 	if (err) {
 		if (top)
-			poison(top, 1); /* still the stack's */
+			poison(top); /* still the stack's */
 		return err;
 	}
 	if (top)
@@ -229,7 +230,7 @@ int h1c__bufs_take(struct h1c_client *c, struct cx *x)
 		if (h1c__conn_has_hdr(&x->conn, top->hdr))
 			c->nbufs--;
 		else
-			poison(top, 1);
+			poison(top);
 	}
 	/* Even failing, a new set may have left it a header array. */
 	if (!h1c__conn_parked(&x->conn))
