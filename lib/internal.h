@@ -237,9 +237,6 @@ struct h1c__req {
 
 /* One HTTP/1.1 connection, sans-I/O. */
 struct h1c__conn {
-	struct h1c_options opt;
-	const struct h1c_allocator *al;
-	struct h1c_reader rd;
 	struct h1c_header *hdr;
 	size_t hdr_cap;
 	char *in, *out;
@@ -251,6 +248,9 @@ struct h1c__conn {
 	long long ka_limit;       /* sent must stay below this; -1: no hint */
 	int no_reuse;             /* the connection must not carry another */
 	int got_bytes;            /* bytes of the current response arrived */
+	const struct h1c_allocator *al;
+	struct h1c_options opt;
+	struct h1c_reader rd;
 	struct h1c__pending q[H1C__MAXQ]; /* last: one entry is read per
 	                                     response, the fields above always */
 };
