@@ -95,7 +95,9 @@ static void bufs_free(const struct h1c_client *c, const struct h1c__bufs *b)
  * keep. */
 static void stack_put(struct h1c_client *c, const struct h1c__bufs *b)
 {
-	if (c->nbufs == c->bufs_cap && c->nbufs < keep(c)) {
+	unsigned k = keep(c);
+
+	if (c->nbufs == c->bufs_cap && c->nbufs < k) {
 		unsigned cap = c->bufs_cap ? c->bufs_cap * 2 : SPARE_BUFS;
 		struct h1c__bufs *v = h1c__realloc(c->al, c->bufs, cap * sizeof(*v));
 		if (v) {
@@ -103,7 +105,7 @@ static void stack_put(struct h1c_client *c, const struct h1c__bufs *b)
 			c->bufs_cap = cap;
 		}
 	}
-	if (c->nbufs < c->bufs_cap && c->nbufs < keep(c)) {
+	if (c->nbufs < c->bufs_cap && c->nbufs < k) {
 		c->bufs[c->nbufs++] = *b;
 		poison(b);
 	} else {
@@ -127,13 +129,19 @@ int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy)
 	const struct h1c__bufs *top = stack_top(c);
 	int err = h1c__conn_init_with(&x->conn, &c->parse, via_proxy, c->al, top);
 
-	if (err) {
-		if (top)
+	if (top) {
+		if (err) {
 			poison(top); /* still the stack's */
-		return err;
-	}
-	if (top)
+			return err;
+		}
 		c->nbufs--;
+	} else if (!err) {
+		/* A whole set of its own, as a take from an empty stack makes:
+		 * given back whole while it dials or waits, like any other. */
+		err = h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
+	}
+	if (err)
+		return err;
 	held_one(c);
 	return 0;
 }
@@ -163,23 +171,15 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 	struct h1c__bufs b;
 	int whole = h1c__conn_whole(&x->conn);
 
-	/* A busy connection keeps a set it has not made whole yet (a new
-	 * one's that found the stack empty, before its first read: its header
-	 * views and output buffer). Freed here, the
-	 * read would allocate a whole one at once (a server closing each
-	 * connection cost 7 allocations a request, not 5), or take one from
-	 * the stack that the poll(2) loop's next pass, reading every ready
-	 * socket, then lacks. A dialling one with the set it took as it
-	 * opened gives it back: a slow connect or handshake holds none. */
 	if (!x->idle && (x->writing || x->rd_wants_write || x->wr_wants_read ||
-	                 h1c__conn_got_bytes(&x->conn) || !whole))
+	                 h1c__conn_got_bytes(&x->conn)))
 		return;
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
 	c->bufs_held--;
-	/* Only whole sets: one missing its input or output buffer (a new
-	 * connection's, before its first read) would allocate it in the
-	 * middle of some later connection's steady stream of requests. */
+	/* Only whole sets: one missing its input or output buffer (left so by
+	 * an allocation that failed) would allocate it in the middle of some
+	 * later connection's steady stream of requests. */
 	if (whole)
 		stack_put(c, &b);
 	else
@@ -196,7 +196,9 @@ void h1c__bufs_park(struct h1c_client *c, struct cx *x)
  * SPARE_BUFS sets, never one more or less. */
 void h1c__bufs_trim(struct h1c_client *c)
 {
-	while (c->nbufs > keep(c))
+	unsigned k = keep(c); /* (what nbufs is does not change it) */
+
+	while (c->nbufs > k)
 		bufs_free(c, &c->bufs[--c->nbufs]);
 	if (c->bufs_taken > c->bufs_burst[0])
 		c->bufs_burst[0] = c->bufs_taken;

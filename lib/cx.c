@@ -90,15 +90,8 @@ void h1c__cx_reap(struct h1c_client *c)
 		c->dead = x->next;
 		record_put(c, x);
 	}
-	if (c->closing) {
-		while (c->spare_cx) {
-			struct cx *x = c->spare_cx;
-			H1C__UNPOISON(x, sizeof(*x));
-			c->spare_cx = x->next;
-			h1c__free(c->al, x);
-		}
-		c->nspare_cx = 0;
-	}
+	while (c->closing && c->spare_cx)
+		h1c__free(c->al, record_new(c));
 }
 
 /* Starts a new connection for pool p. Returns 0 when it is dialling or

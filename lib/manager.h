@@ -372,8 +372,8 @@ void h1c__pool_fail(struct h1c_client *c, struct pool *p, int err);
 void h1c__bufs_park(struct h1c_client *c, struct cx *x);
 void h1c__bufs_trim(struct h1c_client *c);
 /* Sets up a new connection's buffers: the set on top of the stack, else a
- * header array of its own (the others come with its first write and
- * read). Returns 0, or an error with x holding none. */
+ * whole set of its own. Returns 0, or an error (x's conn.c part then holds
+ * at most buffers of its own, freed with it). */
 int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy);
 /* A connection closes: a whole set it holds goes to the stack (or is
  * freed past what the stack may keep). */

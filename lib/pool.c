@@ -52,6 +52,14 @@ static int pools_grow(struct h1c_client *c)
 	return 0;
 }
 
+/* Takes p off the unused pools kept. */
+static void unused_unlink(struct h1c_client *c, struct pool *p)
+{
+	H1C__LIST_OUT_T(c->unused_head, c->unused_tail, p, unext, uprev);
+	p->unused = 0;
+	c->nunused--;
+}
+
 /* Finds or makes the pool for a connection target reached through io. */
 struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
                              const struct h1c_io *io, void *io_user)
@@ -65,10 +73,7 @@ struct pool *h1c__pool_get(struct h1c_client *c, const struct h1c__url *to,
 			if (p->port == to->port && p->via_proxy == c->has_proxy && p->io == io &&
 			    p->io_user == io_user && strcmp(p->host, to->host) == 0) {
 				if (p->unused) {
-					H1C__LIST_OUT_T(c->unused_head, c->unused_tail, p, unext,
-					                uprev);
-					p->unused = 0;
-					c->nunused--;
+					unused_unlink(c, p);
 					h1c__pool_update(c, p); /* as a new one */
 				}
 				return p;
@@ -282,8 +287,7 @@ void h1c__pool_gc(struct h1c_client *c)
 		H1C__LIST_FRONT_T(c->unused_head, c->unused_tail, p, unext, uprev);
 		if (c->nunused > SPARE_POOLS) {
 			struct pool *old = c->unused_tail;
-			H1C__LIST_OUT_T(c->unused_head, c->unused_tail, old, unext, uprev);
-			c->nunused--;
+			unused_unlink(c, old);
 			pool_free(c, old);
 		}
 	}

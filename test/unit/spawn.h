@@ -83,20 +83,30 @@ static inline int open_fds(void)
 	return n - 1; /* the directory's own */
 }
 
-/* A listening IPv4 socket on a free loopback port (stored in *port). */
-static inline int loopback_listener(int backlog, unsigned short *port)
+/* An IPv4 socket bound to a free loopback port (stored in *port), not
+ * listening: while it is open, a connection to that port is refused. */
+static inline int loopback_socket(unsigned short *port)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
 	int l = socket(AF_INET, SOCK_STREAM, 0);
 
+	assert_true(l >= 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, backlog), 0);
 	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
 	*port = ntohs(sa.sin_port);
+	return l;
+}
+
+/* A listening IPv4 socket on a free loopback port (stored in *port). */
+static inline int loopback_listener(int backlog, unsigned short *port)
+{
+	int l = loopback_socket(port);
+
+	assert_int_equal(listen(l, backlog), 0);
 	return l;
 }
 

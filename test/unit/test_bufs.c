@@ -318,25 +318,6 @@ static void test_closing_server(void **state)
 	origin_stop(&o);
 }
 
-/* A socket bound to a port of 127.0.0.1 but not listening, so that a
- * connection to it is refused for as long as it stays open; its port in
- * *port. */
-static int refusing_socket(int *port)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 /* A client that visits many origins keeps the pools of the last 16 it
  * left (SPARE_POOLS), not one for each: one request to each of 60 origins
  * (each refused), and the heap after each. The 16th origin's pool is
@@ -348,11 +329,13 @@ static void test_many_origins(void **state)
 	static struct job j[60];
 	struct h1c_client *c = sized_client(4);
 	long long after[60];
-	int i, fd[60], port[60];
+	unsigned short port[60];
+	int i, fd[60];
 
 	(void)state;
+	/* Bound, not listening: each connection refused while the test runs. */
 	for (i = 0; i < 60; i++)
-		fd[i] = refusing_socket(&port[i]);
+		fd[i] = loopback_socket(&port[i]);
 	memset(j, 0, sizeof(j));
 	for (i = 0; i < 60; i++) {
 		struct h1c_request rq;
