@@ -123,23 +123,30 @@ static const struct h1c__bufs *stack_top(const struct h1c_client *c)
 	return &c->bufs[c->nbufs - 1];
 }
 
+/* After x tried to take top (NULL: the stack was empty): the set is x's
+ * once x holds its header array, whether or not a later step failed, and
+ * leaves the stack; otherwise it stays the stack's, poisoned again. */
+static void top_taken(struct h1c_client *c, const struct cx *x, const struct h1c__bufs *top)
+{
+	if (!top)
+		return;
+	if (h1c__conn_has_hdr(&x->conn, top->hdr))
+		c->nbufs--;
+	else
+		poison(top);
+}
+
 /* (manager.h) */
 int h1c__bufs_init(struct h1c_client *c, struct cx *x, int via_proxy)
 {
 	const struct h1c__bufs *top = stack_top(c);
 	int err = h1c__conn_init_with(&x->conn, &c->parse, via_proxy, c->al, top);
 
-	if (top) {
-		if (err) {
-			poison(top); /* still the stack's */
-			return err;
-		}
-		c->nbufs--;
-	} else if (!err) {
-		/* A whole set of its own, as a take from an empty stack makes:
-		 * given back whole while it dials or waits, like any other. */
+	/* No set on the stack: a whole one of its own, as a take from an
+	 * empty stack makes, given back whole while it dials or waits. */
+	if (!err && !top)
 		err = h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
-	}
+	top_taken(c, x, top);
 	if (err)
 		return err;
 	held_one(c);
@@ -169,11 +176,12 @@ void h1c__bufs_closing(struct h1c_client *c, struct cx *x)
 void h1c__bufs_park(struct h1c_client *c, struct cx *x)
 {
 	struct h1c__bufs b;
-	int whole = h1c__conn_whole(&x->conn);
+	int whole;
 
 	if (!x->idle && (x->writing || x->rd_wants_write || x->wr_wants_read ||
 	                 h1c__conn_got_bytes(&x->conn)))
 		return;
+	whole = h1c__conn_whole(&x->conn);
 	if (!h1c__conn_park(&x->conn, &b))
 		return;
 	c->bufs_held--;
@@ -218,22 +226,15 @@ void h1c__bufs_trim(struct h1c_client *c)
  * stack, or a new one. Returns 0 or H1C_ENOMEM. */
 int h1c__bufs_take(struct h1c_client *c, struct cx *x)
 {
+	const struct h1c__bufs *top;
 	int err;
 
 	if (!h1c__conn_parked(&x->conn))
 		return 0; /* it kept them */
-	if (!c->nbufs) {
-		err = h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
-	} else {
-		const struct h1c__bufs *top = stack_top(c);
-		err = h1c__conn_unpark(&x->conn, top);
-		/* Whether or not it failed after: the set is the connection's
-		 * once it holds its header array. */
-		if (h1c__conn_has_hdr(&x->conn, top->hdr))
-			c->nbufs--;
-		else
-			poison(top);
-	}
+	top = stack_top(c);
+	err = top ? h1c__conn_unpark(&x->conn, top)
+	          : h1c__conn_bufs_new(&x->conn, READ_CHUNK, BUF_OUT_FIRST);
+	top_taken(c, x, top);
 	/* Even failing, a new set may have left it a header array. */
 	if (!h1c__conn_parked(&x->conn))
 		held_one(c);
